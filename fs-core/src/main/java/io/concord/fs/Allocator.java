@@ -1,0 +1,211 @@
+package io.concord.fs;
+
+import io.concord.errors.FsException;
+import io.concord.format.BlockType;
+import io.concord.format.RgrpBitmap;
+import io.concord.format.RgrpHeader;
+import io.concord.format.Superblock;
+import java.nio.ByteBuffer;
+
+/**
+ * Block allocation from the resource groups' bitmaps. Each node starts its search in a different
+ * resource group (spread by journal id), so nodes rarely want the same rgrp glock; within a group
+ * it keeps a hint so that consecutive allocations are contiguous.
+ *
+ * <p>A block freed in the running transaction is not handed out again until that transaction has
+ * committed (see {@link RunningTransaction#freed}): a crash must never leave a file pointing at a
+ * block that already holds someone else's data. When only such blocks are left, the caller is
+ * asked to commit and the search runs once more.
+ *
+ * <p>Callers hold the filesystem lock exclusively and the rgrp glock of every group touched
+ * ({@link Glocks} is asked through {@code rgrpLock}).
+ */
+final class Allocator {
+    private final MetadataStore store;
+    private final Superblock sb;
+    private final int[] free;
+    private final int[] hint;
+    private final int home;
+    private final long bitsPerBitmap;
+    private final Runnable commitRunning;
+    private final java.util.function.IntConsumer rgrpLock;
+
+    Allocator(MetadataStore store, Superblock sb, int journalId, Runnable commitRunning, java.util.function.IntConsumer rgrpLock) {
+        this.store = store;
+        this.sb = sb;
+        this.free = new int[sb.rgrpCount()];
+        this.hint = new int[sb.rgrpCount()];
+        this.home = (int) ((long) journalId * sb.rgrpCount() / sb.journalCount());
+        this.bitsPerBitmap = RgrpBitmap.bitsPerBlock(sb.blockSize());
+        this.commitRunning = commitRunning;
+        this.rgrpLock = rgrpLock;
+        for (int r = 0; r < free.length; r++) {
+            free[r] = header(r).freeBlocks();
+        }
+    }
+
+    /** Reloads the free counts from the resource group headers (after a rolled-back operation). */
+    void reloadCounts() {
+        for (int r = 0; r < free.length; r++) {
+            free[r] = header(r).freeBlocks();
+        }
+    }
+
+    long freeBlocks() {
+        long total = 0;
+        for (int f : free) {
+            total += f;
+        }
+        return total;
+    }
+
+    RgrpHeader header(int rgrp) {
+        long at = sb.rgrpFirstBlock(rgrp);
+        return RgrpHeader.decode(store.read(at, BlockType.RGRP_HEADER), at, store.fsId());
+    }
+
+    /** Allocates one block for an inode near {@code goal}. */
+    long allocInode(long goal) {
+        Run r = allocate(goal, 1, true);
+        return r.start();
+    }
+
+    /**
+     * Allocates a run of at most {@code want} blocks, as near {@code goal} as it can: the caller
+     * loops until it has what it needs.
+     *
+     * @throws FsException NO_SPACE when no block is free
+     */
+    Run allocate(long goal, int want) {
+        return allocate(goal, want, false);
+    }
+
+    private Run allocate(long goal, int want, boolean inode) {
+        Run r = search(goal, want, inode);
+        if (r == null) {
+            commitRunning.run();
+            r = search(goal, want, inode);
+        }
+        if (r == null) {
+            throw new FsException(FsException.Kind.NO_SPACE, "no space left on the filesystem");
+        }
+        return r;
+    }
+
+    private Run search(long goal, int want, boolean inode) {
+        int start = sb.rgrpOf(goal);
+        if (start < 0) {
+            start = home;
+        }
+        for (int i = 0; i < free.length; i++) {
+            int rgrp = (start + i) % free.length;
+            if (free[rgrp] == 0) {
+                continue;
+            }
+            rgrpLock.accept(rgrp);
+            int from = (i == 0 && goal >= sb.rgrpFirstBlock(rgrp)) ? (int) (goal - sb.rgrpFirstBlock(rgrp)) : hint[rgrp];
+            Run r = searchGroup(rgrp, from, want);
+            if (r == null && from != 0) {
+                r = searchGroup(rgrp, 0, want);
+            }
+            if (r != null) {
+                mark(rgrp, r, true, inode);
+                hint[rgrp] = (int) (r.end() - sb.rgrpFirstBlock(rgrp));
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The first run of free, reusable blocks at or after bit {@code from} of the group. */
+    private Run searchGroup(int rgrp, int from, int want) {
+        int length = sb.rgrpLength(rgrp);
+        long first = sb.rgrpFirstBlock(rgrp);
+        int bit = from;
+        while (bit < length) {
+            int bm = (int) (bit / bitsPerBitmap);
+            ByteBuffer bitmap = bitmap(rgrp, bm);
+            int base = (int) (bm * bitsPerBitmap);
+            int limit = (int) Math.min(bitsPerBitmap, length - base);
+            int clear = RgrpBitmap.findClear(bitmap, bit - base, limit);
+            if (clear < 0) {
+                bit = base + limit;
+                continue;
+            }
+            int runStart = base + clear;
+            if (store.freedUncommitted(first + runStart)) {
+                bit = runStart + 1;
+                continue;
+            }
+            int runEnd = runStart + 1;
+            while (runEnd < length && runEnd - runStart < want) {
+                int rbm = (int) (runEnd / bitsPerBitmap);
+                ByteBuffer b = rbm == bm ? bitmap : bitmap(rgrp, rbm);
+                if (RgrpBitmap.get(b, (int) (runEnd - rbm * bitsPerBitmap)) || store.freedUncommitted(first + runEnd)) {
+                    break;
+                }
+                runEnd++;
+            }
+            return new Run(first + runStart, runEnd - runStart);
+        }
+        return null;
+    }
+
+    /** Returns {@code run} to the free space (reusable once the running transaction commits). */
+    void free(Run run, boolean inode) {
+        int rgrp = sb.rgrpOf(run.start());
+        if (rgrp < 0 || rgrp != sb.rgrpOf(run.end() - 1)) {
+            throw new IllegalArgumentException("run " + run + " is not inside one resource group");
+        }
+        rgrpLock.accept(rgrp);
+        mark(rgrp, run, false, inode);
+        store.freed(run.start(), run.length());
+    }
+
+    /** True when {@code block} lies in a resource group (not the superblock or a journal). */
+    boolean covers(long block) {
+        return sb.rgrpOf(block) >= 0;
+    }
+
+    boolean isAllocated(long block) {
+        int rgrp = sb.rgrpOf(block);
+        long bit = block - sb.rgrpFirstBlock(rgrp);
+        int bm = (int) (bit / bitsPerBitmap);
+        return RgrpBitmap.get(bitmap(rgrp, bm), (int) (bit - bm * bitsPerBitmap));
+    }
+
+    private void mark(int rgrp, Run run, boolean used, boolean inode) {
+        long first = sb.rgrpFirstBlock(rgrp);
+        long bit = run.start() - first;
+        long endBit = bit + run.length();
+        while (bit < endBit) {
+            int bm = (int) (bit / bitsPerBitmap);
+            long bmBlock = first + 1 + bm;
+            ByteBuffer image = store.copyOf(bmBlock, BlockType.RGRP_BITMAP);
+            long stop = Math.min(endBit, (bm + 1) * bitsPerBitmap);
+            for (; bit < stop; bit++) {
+                int i = (int) (bit - bm * bitsPerBitmap);
+                if (RgrpBitmap.get(image, i) == used) {
+                    throw new FsException(FsException.Kind.IO_ERROR, "block " + (first + bit) + " is already " + (used ? "in use" : "free")
+                            + ": the allocation bitmap disagrees with the filesystem (run fsck.concord)");
+                }
+                RgrpBitmap.set(image, i, used);
+            }
+            RgrpBitmap.seal(image, bmBlock, store.journalId(), store.fsId());
+            store.write(bmBlock, image);
+        }
+        RgrpHeader h = header(rgrp);
+        int delta = used ? -run.length() : run.length();
+        int inodes = h.inodes() + (inode ? (used ? 1 : -1) : 0);
+        RgrpHeader updated = h.withCounts(h.freeBlocks() + delta, inodes);
+        ByteBuffer image = store.newImage();
+        updated.encode(image, store.journalId(), store.fsId());
+        store.write(first, image);
+        free[rgrp] = updated.freeBlocks();
+    }
+
+    private ByteBuffer bitmap(int rgrp, int bm) {
+        long at = sb.rgrpFirstBlock(rgrp) + 1 + bm;
+        return store.read(at, BlockType.RGRP_BITMAP);
+    }
+}

@@ -1,0 +1,248 @@
+package io.concord.fs;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.concord.device.BlockDevice;
+import io.concord.format.BlockType;
+import io.concord.format.LogBlockList;
+import io.concord.format.MetaBlocks;
+import io.concord.journal.Journal;
+import io.concord.journal.LoggedTransaction;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongPredicate;
+
+/**
+ * Where metadata blocks are read and changed. A read looks, newest first, at the running
+ * transaction, at images the journal has committed but not yet written in place, at the cache of
+ * verified clean blocks, and finally at the device, verifying the block it reads. A change goes
+ * into the running transaction only; the journal is the sole writer of metadata to the device.
+ *
+ * <p>The clean cache is a Caffeine cache bounded by bytes. Its entries are trusted only while
+ * this node holds the glock that covers them: a glock's invalidate drops them ({@link #invalidate}).
+ *
+ * <p>Not thread-safe on its own: callers hold the filesystem lock (shared for reads, exclusive for
+ * changes and commits).
+ */
+final class MetadataStore {
+    private final BlockDevice device;
+    private final Journal journal;
+    private final int blockSize;
+    private final int journalId;
+    private final long fsId;
+    private final Cache<Long, ByteBuffer> clean;
+    private RunningTransaction running = new RunningTransaction();
+    /** Images the current operation replaced (null value: the block was not in the transaction). */
+    private final java.util.HashMap<Long, ByteBuffer> undo = new java.util.HashMap<>();
+    private final java.util.ArrayList<Long> undoFreed = new java.util.ArrayList<>();
+    private final java.util.ArrayList<Long> undoRevokes = new java.util.ArrayList<>();
+    private boolean undoOrdered;
+    private boolean inOperation;
+
+    MetadataStore(BlockDevice device, Journal journal, int blockSize, int journalId, long fsId, long cacheBytes) {
+        this.device = device;
+        this.journal = journal;
+        this.blockSize = blockSize;
+        this.journalId = journalId;
+        this.fsId = fsId;
+        this.clean = Caffeine.newBuilder()
+                .maximumWeight(Math.max(cacheBytes, 16L * blockSize))
+                .weigher((Long k, ByteBuffer v) -> v.capacity())
+                .build();
+    }
+
+    int blockSize() {
+        return blockSize;
+    }
+
+    int journalId() {
+        return journalId;
+    }
+
+    long fsId() {
+        return fsId;
+    }
+
+    /** The current image of a metadata block of type {@code type}, read-only, verified. */
+    ByteBuffer read(long block, BlockType type) {
+        ByteBuffer b = running.images.get(block);
+        if (b == null) {
+            b = journal.committedImage(block);
+        }
+        if (b == null) {
+            b = clean.getIfPresent(block);
+        }
+        if (b == null) {
+            ByteBuffer fresh = ByteBuffer.allocate(blockSize);
+            device.read(block * blockSize, fresh);
+            fresh.clear();
+            MetaBlocks.verify(fresh, type, block, fsId);
+            b = fresh.asReadOnlyBuffer();
+            clean.put(block, b);
+            return b.duplicate();
+        }
+        // Images from the running transaction, the journal and the cache were verified or built
+        // here; checking their CRC again on every read would cost more than it could find.
+        return b.asReadOnlyBuffer().clear();
+    }
+
+    /** The block's current bytes without any check (for telling a stale handle from corruption). */
+    ByteBuffer rawRead(long block) {
+        ByteBuffer b = running.images.get(block);
+        if (b == null) {
+            b = journal.committedImage(block);
+        }
+        if (b != null) {
+            return b.asReadOnlyBuffer().clear();
+        }
+        ByteBuffer fresh = ByteBuffer.allocate(blockSize);
+        device.read(block * blockSize, fresh);
+        return fresh.clear();
+    }
+
+    /** A fresh zeroed block buffer for building an image to {@link #write}. */
+    ByteBuffer newImage() {
+        return ByteBuffer.allocate(blockSize);
+    }
+
+    /** A writable copy of the current image of {@code block}. */
+    ByteBuffer copyOf(long block, BlockType type) {
+        ByteBuffer copy = ByteBuffer.allocate(blockSize);
+        copy.put(read(block, type));
+        return copy.clear();
+    }
+
+    /** Puts a sealed image of {@code block} into the running transaction. */
+    void write(long block, ByteBuffer sealedImage) {
+        remember(block);
+        running.images.put(block, sealedImage.clear());
+        clean.invalidate(block);
+    }
+
+    /**
+     * Forgets a freed metadata block: its image leaves the running transaction, and if the journal
+     * still holds an older image of it, that image is revoked so replay never writes it back over
+     * whatever the block becomes next.
+     */
+    void forget(long block) {
+        remember(block);
+        running.images.remove(block);
+        clean.invalidate(block);
+        if (journal.inWindow(block) && running.revokes.add(block) && inOperation) {
+            undoRevokes.add(block);
+        }
+    }
+
+    /** Records that blocks were freed in the running transaction (not reusable until it commits). */
+    void freed(long start, long count) {
+        for (long b = start; b < start + count; b++) {
+            if (running.freed.add(b) && inOperation) {
+                undoFreed.add(b);
+            }
+        }
+    }
+
+    boolean freedUncommitted(long block) {
+        return running.freed.contains(block);
+    }
+
+    LongPredicate uncommittedFrees() {
+        Set<Long> f = running.freed;
+        return f::contains;
+    }
+
+    /** Notes that file data was written in place for the running transaction (data=ordered). */
+    void orderedData() {
+        running.orderedData = true;
+    }
+
+    // ---- one operation's all-or-nothing: an operation that fails part-way leaves no trace ----
+
+    void beginOperation() {
+        undo.clear();
+        undoFreed.clear();
+        undoRevokes.clear();
+        undoOrdered = running.orderedData;
+        inOperation = true;
+    }
+
+    void endOperation() {
+        inOperation = false;
+        undo.clear();
+        undoFreed.clear();
+        undoRevokes.clear();
+    }
+
+    /** Puts the running transaction back as it was at {@link #beginOperation()}. */
+    void rollbackOperation() {
+        for (var e : undo.entrySet()) {
+            if (e.getValue() == null) {
+                running.images.remove(e.getKey());
+            } else {
+                running.images.put(e.getKey(), e.getValue());
+            }
+        }
+        undoFreed.forEach(running.freed::remove);
+        undoRevokes.forEach(running.revokes::remove);
+        running.orderedData = undoOrdered;
+        endOperation();
+    }
+
+    private void remember(long block) {
+        if (inOperation && !undo.containsKey(block)) {
+            undo.put(block, running.images.get(block));
+        }
+    }
+
+    int runningLogBlocks() {
+        return running.logBlocks(LogBlockList.capacity(blockSize));
+    }
+
+    int maxTransactionBlocks() {
+        return journal.maxTransactionBlocks();
+    }
+
+    boolean hasUncommitted() {
+        return !running.isEmpty();
+    }
+
+    /** Commits the running transaction through the journal and starts a new one. */
+    long commit() {
+        RunningTransaction tx = running;
+        if (tx.isEmpty()) {
+            return 0;
+        }
+        long seq = journal.commit(new LoggedTransaction(Map.copyOf(tx.images), Set.copyOf(tx.revokes), tx.orderedData));
+        running = new RunningTransaction();
+        // A commit inside an operation makes what came before it permanent.
+        undo.clear();
+        undoFreed.clear();
+        undoRevokes.clear();
+        undoOrdered = false;
+        return seq;
+    }
+
+    /** Drops the clean cached blocks of an inode: the inode block, its tree nodes and xattr block. */
+    void invalidateInode(long ino) {
+        clean.invalidate(ino);
+        clean.asMap().entrySet().removeIf(e -> {
+            ByteBuffer b = e.getValue();
+            int type = io.concord.format.BlockHeader.typeCodeOf(b);
+            return (type == BlockType.BTREE_NODE.code() || type == BlockType.XATTR.code()) && b.getLong(32) == ino;
+        });
+    }
+
+    /** Drops the clean cached blocks in [first, first + count). */
+    void invalidateRange(long first, long count) {
+        clean.asMap().keySet().removeIf(b -> b >= first && b < first + count);
+    }
+
+    void invalidateAll() {
+        clean.invalidateAll();
+    }
+
+    long cachedBlocks() {
+        return clean.estimatedSize();
+    }
+}
