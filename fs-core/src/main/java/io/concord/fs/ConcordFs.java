@@ -284,8 +284,10 @@ public final class ConcordFs implements AutoCloseable {
 
     public StatFs statfs() {
         return inspect(sb.rootInode(), () -> {
+            // As GFS2: the size is the resource groups' space; superblock and journals are not counted.
             long free = allocator.freeBlocks();
-            return new StatFs(sb.blockSize(), sb.totalBlocks(), free, sb.totalBlocks(), free, io.concord.format.DirEntry.NAME_MAX);
+            long size = sb.totalBlocks() - sb.rgrpStart();
+            return new StatFs(sb.blockSize(), size, free, size, free, io.concord.format.DirEntry.NAME_MAX);
         });
     }
 

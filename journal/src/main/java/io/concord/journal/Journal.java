@@ -57,12 +57,24 @@ public final class Journal implements AutoCloseable {
      * replay everything logged is in place, so the log starts empty with a tail marker.
      */
     public static Journal open(BlockDevice device, JournalRegion region, Clock clock) {
+        checkHeader(device, region);
         ReplayResult replay = new JournalReplayer(device, region).replay(true);
         Journal journal = new Journal(device, region, clock, replay);
         synchronized (journal) {
             journal.writeTailMarker();
         }
         return journal;
+    }
+
+    /** The journal's header block must name this slot and size, or the geometry is not what we think. */
+    static void checkHeader(BlockDevice device, JournalRegion region) {
+        ByteBuffer block = ByteBuffer.allocate(region.blockSize());
+        device.read(region.firstBlock() * region.blockSize(), block);
+        JournalHeader h = JournalHeader.decode(block.clear(), region.firstBlock(), region.fsId());
+        if (h.journalId() != region.journalId() || h.blocks() != region.blocks()) {
+            throw new io.concord.errors.CorruptBlockException(region.firstBlock(), "journal header says journal " + h.journalId()
+                    + " of " + h.blocks() + " blocks, the superblock journal " + region.journalId() + " of " + region.blocks());
+        }
     }
 
     /** Writes an empty journal (mkfs): the header and nothing in the ring that could be replayed. */
