@@ -53,6 +53,8 @@ public final class ConcordCommand {
         } catch (ConcordException e) {
             err.println("concord: " + e.getMessage());
             return 1;
+        } catch (RuntimeException e) {
+            return Internal.report("concord", e, err);
         }
     }
 

@@ -24,14 +24,14 @@ public final class MkfsCommand {
     }
 
     public static void main(String[] argv) {
-        System.exit(run(argv));
+        System.exit(run(argv, System.out, System.err));
     }
 
-    static int run(String[] argv) {
+    static int run(String[] argv, java.io.PrintStream out, java.io.PrintStream err) {
         try {
             Args a = Args.parse(argv, "tjbJrL", "fqOh");
             if (a.flags.contains('h')) {
-                System.out.println(USAGE);
+                out.println(USAGE);
                 return 0;
             }
             if (a.operands.size() != 1) {
@@ -54,32 +54,34 @@ public final class MkfsCommand {
                     // Progress on large devices only, every 10%.
                     if (!quiet && bytes >= (8L << 30) && percent / 10 != shown[0]) {
                         shown[0] = percent / 10;
-                        System.err.print("\rmkfs.concord: writing resource groups: " + percent + "%");
+                        err.print("\rmkfs.concord: writing resource groups: " + percent + "%");
                         if (percent == 100) {
-                            System.err.println();
+                            err.println();
                         }
                     }
                 });
                 if (!quiet) {
-                    System.out.printf("Device:            %s%n", device);
-                    System.out.printf("Block size:        %d%n", sb.blockSize());
-                    System.out.printf("Device size:       %.2f GB (%d blocks)%n", sb.totalBlocks() * (double) sb.blockSize() / 1e9, sb.totalBlocks());
-                    System.out.printf("Filesystem size:   %.2f GB (%d blocks)%n", (sb.totalBlocks() - sb.rgrpStart()) * (double) sb.blockSize() / 1e9,
+                    out.printf("Device:            %s%n", device);
+                    out.printf("Block size:        %d%n", sb.blockSize());
+                    out.printf("Device size:       %.2f GB (%d blocks)%n", sb.totalBlocks() * (double) sb.blockSize() / 1e9, sb.totalBlocks());
+                    out.printf("Filesystem size:   %.2f GB (%d blocks)%n", (sb.totalBlocks() - sb.rgrpStart()) * (double) sb.blockSize() / 1e9,
                             sb.totalBlocks() - sb.rgrpStart());
-                    System.out.printf("Journals:          %d of %d MiB%n", sb.journalCount(), (long) sb.journalBlocks() * sb.blockSize() >> 20);
-                    System.out.printf("Resource groups:   %d of %d MiB%n", sb.rgrpCount(), (long) sb.rgrpBlocks() * sb.blockSize() >> 20);
-                    System.out.printf("Lock table:        %s%n", sb.lockTable());
-                    System.out.printf("UUID:              %s%n", sb.uuid());
+                    out.printf("Journals:          %d of %d MiB%n", sb.journalCount(), (long) sb.journalBlocks() * sb.blockSize() >> 20);
+                    out.printf("Resource groups:   %d of %d MiB%n", sb.rgrpCount(), (long) sb.rgrpBlocks() * sb.blockSize() >> 20);
+                    out.printf("Lock table:        %s%n", sb.lockTable());
+                    out.printf("UUID:              %s%n", sb.uuid());
                 }
             }
             return 0;
         } catch (Args.UsageException e) {
-            System.err.println("mkfs.concord: " + e.getMessage());
-            System.err.println(USAGE);
+            err.println("mkfs.concord: " + e.getMessage());
+            err.println(USAGE);
             return 1;
         } catch (ConcordException e) {
-            System.err.println("mkfs.concord: " + e.getMessage());
+            err.println("mkfs.concord: " + e.getMessage());
             return 1;
+        } catch (RuntimeException e) {
+            return Internal.report("mkfs.concord", e, err);
         }
     }
 }

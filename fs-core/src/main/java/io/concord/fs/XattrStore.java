@@ -12,8 +12,10 @@ import java.util.TreeMap;
 /**
  * Extended attributes: inline in the inode while they fit its 512-byte area, else in one xattr
  * block of their own (as ext4 without ea_inode: all of an inode's attributes must fit one block,
- * otherwise ENOSPC). Namespaces: {@code user.} (regular files and directories only, by those who
- * may write the file), {@code trusted.} (root only), {@code security.} (owner or root).
+ * otherwise ENOSPC). Namespaces, with the kernel's rules (fs/xattr.c and the capability LSM):
+ * {@code user.} (regular files and directories only, read and written as the file's data is),
+ * {@code trusted.} (root only; invisible to others), {@code security.} (anyone reads, only root
+ * writes).
  * POSIX ACLs ({@code system.}) are not supported yet.
  */
 final class XattrStore {
@@ -145,8 +147,8 @@ final class XattrStore {
         if (name.startsWith("trusted.") && !c.isRoot()) {
             throw new FsException(Kind.NOT_PERMITTED, "only root may set trusted.* attributes");
         }
-        if (name.startsWith("security.")) {
-            Permissions.checkOwner(c, inode);
+        if (name.startsWith("security.") && !c.isRoot()) {
+            throw new FsException(Kind.NOT_PERMITTED, "only root may set security.* attributes");
         }
         if (name.startsWith("user.")) {
             if (!inode.isRegular() && !inode.isDirectory()) {
