@@ -14,8 +14,8 @@ import java.nio.ByteBuffer;
  *
  * <p>A block freed in the running transaction is not handed out again until that transaction has
  * committed (see {@link RunningTransaction#freed}): a crash must never leave a file pointing at a
- * block that already holds someone else's data. When only such blocks are left, the caller is
- * asked to commit and the search runs once more.
+ * block that already holds someone else's data. When only such blocks are left, the operation is
+ * asked to roll back and run again after a commit ({@link CommitAndRetry}).
  *
  * <p>Callers hold the filesystem lock exclusively and the rgrp glock of every group touched
  * ({@link Glocks} is asked through {@code rgrpLock}).
@@ -27,17 +27,15 @@ final class Allocator {
     private final int[] hint;
     private final int home;
     private final long bitsPerBitmap;
-    private final Runnable commitRunning;
     private final java.util.function.IntConsumer rgrpLock;
 
-    Allocator(MetadataStore store, Superblock sb, int journalId, Runnable commitRunning, java.util.function.IntConsumer rgrpLock) {
+    Allocator(MetadataStore store, Superblock sb, int journalId, java.util.function.IntConsumer rgrpLock) {
         this.store = store;
         this.sb = sb;
         this.free = new int[sb.rgrpCount()];
         this.hint = new int[sb.rgrpCount()];
         this.home = (int) ((long) journalId * sb.rgrpCount() / sb.journalCount());
         this.bitsPerBitmap = RgrpBitmap.bitsPerBlock(sb.blockSize());
-        this.commitRunning = commitRunning;
         this.rgrpLock = rgrpLock;
         for (int r = 0; r < free.length; r++) {
             free[r] = header(r).freeBlocks();
@@ -82,9 +80,8 @@ final class Allocator {
 
     private Run allocate(long goal, int want, boolean inode) {
         Run r = search(goal, want, inode);
-        if (r == null) {
-            commitRunning.run();
-            r = search(goal, want, inode);
+        if (r == null && store.hasUncommittedFrees()) {
+            throw new CommitAndRetry();
         }
         if (r == null) {
             throw new FsException(FsException.Kind.NO_SPACE, "no space left on the filesystem");

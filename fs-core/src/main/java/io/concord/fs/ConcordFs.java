@@ -111,7 +111,7 @@ public final class ConcordFs implements AutoCloseable {
             }
         }
         this.store = new MetadataStore(device, journal, sb.blockSize(), jid, sb.fsId(), options.metadataCacheBytes());
-        this.allocator = new Allocator(store, sb, jid, this::commitForSpace,
+        this.allocator = new Allocator(store, sb, jid,
                 rgrp -> { /* rgrp glocks are taken by the cluster issue's allocator; nolock needs none */ });
         this.btree = new Btree(store, allocator);
         this.directories = new Directory(btree, sb.hashSeed());
@@ -1037,18 +1037,14 @@ public final class ConcordFs implements AutoCloseable {
             fsLock.writeLock().lock();
             try {
                 ensureUsable();
-                store.beginOperation();
                 T result;
                 try {
-                    result = op.apply(ops);
-                    store.endOperation();
-                } catch (DeviceException | CorruptBlockException e) {
-                    store.rollbackOperation();
-                    throw withdraw(e);
-                } catch (RuntimeException e) {
-                    store.rollbackOperation();
-                    allocator.reloadCounts();
-                    throw e;
+                    result = attempt(op, ops);
+                } catch (CommitAndRetry retry) {
+                    // Space this transaction freed is needed: commit the whole operations before
+                    // this one, then run it again from the start.
+                    commitNow();
+                    result = attempt(op, ops);
                 }
                 commitIfLarge();
                 return result;
@@ -1057,6 +1053,23 @@ public final class ConcordFs implements AutoCloseable {
             }
         } finally {
             ops.releaseAll();
+        }
+    }
+
+    /** Runs one operation all-or-nothing: on any failure the running transaction is put back. */
+    private <T> T attempt(Function<Ops, T> op, Ops ops) {
+        store.beginOperation();
+        try {
+            T result = op.apply(ops);
+            store.endOperation();
+            return result;
+        } catch (DeviceException | CorruptBlockException e) {
+            store.rollbackOperation();
+            throw withdraw(e);
+        } catch (RuntimeException e) {
+            store.rollbackOperation();
+            allocator.reloadCounts();
+            throw e;
         }
     }
 
@@ -1085,13 +1098,6 @@ public final class ConcordFs implements AutoCloseable {
     /** Commits when the running transaction has used half of what one transaction may hold. */
     private void commitIfLarge() {
         if (store.runningLogBlocks() > store.maxTransactionBlocks() / 2) {
-            commitNow();
-        }
-    }
-
-    /** The allocator found only space freed by the running transaction: commit so it can be reused. */
-    private void commitForSpace() {
-        if (store.hasUncommitted()) {
             commitNow();
         }
     }

@@ -143,6 +143,10 @@ final class MetadataStore {
         }
     }
 
+    boolean hasUncommittedFrees() {
+        return !running.freed.isEmpty();
+    }
+
     boolean freedUncommitted(long block) {
         return running.freed.contains(block);
     }

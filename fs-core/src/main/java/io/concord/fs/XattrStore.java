@@ -129,7 +129,10 @@ final class XattrStore {
         if (len == 0) {
             throw new FsException(Kind.INVALID_ARGUMENT, "empty attribute name");
         }
-        if (!(name.startsWith("user.") || name.startsWith("trusted.") || name.startsWith("security.")) || name.indexOf('.') == name.length() - 1) {
+        if (name.indexOf('.') == name.length() - 1) {
+            throw new FsException(Kind.INVALID_ARGUMENT, "attribute name '" + name + "' has nothing after its namespace");
+        }
+        if (!(name.startsWith("user.") || name.startsWith("trusted.") || name.startsWith("security."))) {
             throw new FsException(Kind.NOT_SUPPORTED, "attribute namespace of '" + name + "' is not supported");
         }
     }
