@@ -134,4 +134,32 @@ class CommandLineTest {
         assertOneCleanLine("incompatible features this Concord does not know");
         assertTrue(Superblock.KNOWN_INCOMPAT == 0);
     }
+
+    private int fsck(String... args) {
+        return FsckCommand.run(args, new PrintStream(out, true), new PrintStream(err, true));
+    }
+
+    @Test
+    void fsckExitCodesFollowFsck8() throws Exception {
+        Path img = image(256L << 20);
+        assertEquals(0, mkfs("-q", "-t", "a:b", "-j", "2", img.toString()));
+        assertEquals(0, fsck("-n", img.toString()));
+        assertTrue(out.toString().contains("clean"), out.toString());
+        long root;
+        try (var dev = io.concord.device.FileBlockDevice.open(img, true, false)) {
+            root = io.concord.fs.ConcordFs.readSuperblock(dev).rootInode();
+        }
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            // Flip a byte in the root directory's inode.
+            f.seek(root * 4096 + 3000);
+            int b = f.read();
+            f.seek(root * 4096 + 3000);
+            f.write(b ^ 0xFF);
+        }
+        assertEquals(4, fsck("-n", img.toString()));
+        assertEquals(8, fsck("-n", tmp.resolve("absent").toString()));
+        assertOneCleanLine("no such device or file");
+        assertEquals(16, fsck("-y", img.toString()));
+        assertEquals(16, fsck("-n", "-Q", img.toString()));
+    }
 }

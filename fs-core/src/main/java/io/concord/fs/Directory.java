@@ -3,6 +3,7 @@ package io.concord.fs;
 import io.concord.errors.FsException;
 import io.concord.format.DirEntry;
 import io.concord.format.Inode;
+import io.concord.format.NameHash;
 
 /**
  * Directory entries in a directory's B+tree, keyed by name hash, so that a lookup costs the

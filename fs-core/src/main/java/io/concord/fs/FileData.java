@@ -109,7 +109,8 @@ final class FileData {
                 long holeEnd = x == null ? last + 1 : Math.min(last + 1, x.logical());
                 long goal = goalFor(cur, b);
                 Run r = allocator.allocate(goal, (int) Math.min(holeEnd - b, Integer.MAX_VALUE));
-                cur = extents.add(cur, new Extent(b, r.start(), r.length(), 0)).withBlocks(cur.blocks() + r.length());
+                Inode added = extents.add(cur, new Extent(b, r.start(), r.length(), 0)); // may have added tree blocks
+                cur = added.withBlocks(added.blocks() + r.length());
                 store.orderedData();
                 for (int i = 0; i < r.length(); i++) {
                     mapped.add(new Mapped(b + i, r.start() + i, false));
@@ -326,7 +327,8 @@ final class FileData {
             }
             long holeEnd = x == null ? to : Math.min(to, x.logical());
             Run r = allocator.allocate(goalFor(cur, b), (int) Math.min(holeEnd - b, Integer.MAX_VALUE));
-            cur = extents.add(cur, new Extent(b, r.start(), r.length(), Extent.UNWRITTEN)).withBlocks(cur.blocks() + r.length());
+            Inode added = extents.add(cur, new Extent(b, r.start(), r.length(), Extent.UNWRITTEN)); // may have added tree blocks
+            cur = added.withBlocks(added.blocks() + r.length());
             b += r.length();
         }
         return cur;

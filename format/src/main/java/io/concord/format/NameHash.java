@@ -1,19 +1,19 @@
-package io.concord.fs;
+package io.concord.format;
 
 /**
- * Directory name hashing: a seeded 64-bit hash (the seed is the filesystem's, from mkfs, so that
+ * Directory name hashing, part of the on-disk format (it decides where an entry lives): a seeded 64-bit hash (the seed is the filesystem's, from mkfs, so that
  * names cannot be chosen to collide on every Concord filesystem at once). A key is the hash cut
  * to 62 bits and kept clear of 0..2, which readdir uses for its start, "." and "..".
  */
-final class NameHash {
-    static final long FIRST_KEY = 3;
+public final class NameHash {
+    public static final long FIRST_KEY = 3;
     /** How many consecutive keys a colliding name may take; lookups scan this far. */
-    static final int PROBES = 8;
+    public static final int PROBES = 8;
 
     private NameHash() {
     }
 
-    static long key(long seed, byte[] name) {
+    public static long key(long seed, byte[] name) {
         long h = seed ^ 0x9E3779B97F4A7C15L ^ (name.length * 0xC2B2AE3D27D4EB4FL);
         int i = 0;
         for (; i + 8 <= name.length; i += 8) {
