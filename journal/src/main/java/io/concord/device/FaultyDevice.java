@@ -18,6 +18,7 @@ import java.util.random.RandomGenerator;
  * without persisting), and writes to fail, to test error paths.
  *
  * <p>Thread-safe: every method is synchronized (tests value determinism over speed here).
+ * Closing it does not close the durable device beneath, which outlives the "power cycle".
  */
 public final class FaultyDevice implements BlockDevice {
     public static final int SECTOR = 512;

@@ -157,7 +157,7 @@ public final class FileBlockDevice implements BlockDevice {
     }
 
     private void checkRange(long offset, int length) {
-        if (offset < 0 || offset + length > size) {
+        if (offset < 0 || length < 0 || offset > size - length) {
             throw new DeviceException(path + ": I/O at " + offset + "+" + length + " is outside the device (" + size + " bytes)");
         }
     }

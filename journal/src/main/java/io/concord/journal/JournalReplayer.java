@@ -26,7 +26,8 @@ import java.util.zip.CRC32C;
  *     blocks left from an earlier mkfs carry another filesystem id and are never candidates.</li>
  * <li>From the tail that commit names, walk the transactions in sequence order, each checked
  *     against its own commit, collecting revokes; then write every image whose block was not
- *     revoked by the same or a later transaction. The walk stops at the first transaction that is
+ *     revoked by a later transaction (a revoke cancels older images; an image logged in the same
+ *     transaction as the revoke is the block's new content). The walk stops at the first transaction that is
  *     missing, torn or out of sequence; nothing after it is trusted.</li>
  * </ol>
  */
@@ -65,7 +66,7 @@ public final class JournalReplayer {
             for (int i = 0; i < t.imageBlocks().size(); i++) {
                 long target = t.imageBlocks().get(i);
                 Long r = revokedUpTo.get(target);
-                if (r != null && r >= t.sequence()) {
+                if (r != null && r > t.sequence()) {
                     revoked++;
                     continue;
                 }
@@ -123,8 +124,9 @@ public final class JournalReplayer {
             List<Long> images = new ArrayList<>();
             List<Integer> imageIndexes = new ArrayList<>();
             List<Long> revokes = new ArrayList<>();
+            int length = 0; // blocks walked in this transaction, not taken modulo the ring
             while (true) {
-                if (region.next(index, -start) >= region.ringSize() - 1 && index != start) {
+                if (length >= region.ringSize() - 1) {
                     return "transaction " + sequence + " runs around the whole ring";
                 }
                 long at = region.ringBlock(index);
@@ -136,7 +138,6 @@ public final class JournalReplayer {
                 }
                 if (type == BlockType.LOG_COMMIT) {
                     LogCommit c = LogCommit.decode(block);
-                    int length = region.next(index, -start);
                     if (c.start() != start || c.blocks() != length || crcOf(start, length) != c.crc()) {
                         return "transaction " + sequence + " does not match its commit block";
                     }
@@ -146,16 +147,21 @@ public final class JournalReplayer {
                 }
                 LogBlockList list = LogBlockList.decode(block, type, at);
                 if (type == BlockType.LOG_DESCRIPTOR) {
+                    if (length + 1 + list.blocks().length >= region.ringSize() - 1) {
+                        return "transaction " + sequence + " runs around the whole ring";
+                    }
                     for (int i = 0; i < list.blocks().length; i++) {
                         images.add(list.blocks()[i]);
                         imageIndexes.add(region.next(index, 1 + i));
                     }
                     index = region.next(index, 1 + list.blocks().length);
+                    length += 1 + list.blocks().length;
                 } else if (type == BlockType.LOG_REVOKE) {
                     for (long b : list.blocks()) {
                         revokes.add(b);
                     }
                     index = region.next(index, 1);
+                    length++;
                 } else {
                     return "unexpected " + type + " block in transaction " + sequence;
                 }
