@@ -66,6 +66,15 @@ public final class Journal implements AutoCloseable {
         return journal;
     }
 
+    /**
+     * Recovers a journal without taking it over: replays it in place and marks it empty, as a
+     * survivor does for a dead node's slot (the caller holds that slot's journal lock). After
+     * this, a replay of the slot finds nothing to do.
+     */
+    public static ReplayResult recover(BlockDevice device, JournalRegion region, Clock clock) {
+        return open(device, region, clock).replayAtOpen();
+    }
+
     /** The journal's header block must name this slot and size, or the geometry is not what we think. */
     static void checkHeader(BlockDevice device, JournalRegion region) {
         ByteBuffer block = ByteBuffer.allocate(region.blockSize());
