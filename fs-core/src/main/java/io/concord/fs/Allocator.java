@@ -17,8 +17,10 @@ import java.nio.ByteBuffer;
  * block that already holds someone else's data. When only such blocks are left, the operation is
  * asked to roll back and run again after a commit ({@link CommitAndRetry}).
  *
- * <p>Callers hold the filesystem lock exclusively and the rgrp glock of every group touched
- * ({@link Glocks} is asked through {@code rgrpLock}).
+ * <p>Callers hold the filesystem lock exclusively; before a group's header or bitmaps are read for
+ * allocation or changed, {@code rgrpLock} makes the operation hold that group's glock. The free
+ * counts kept here are read from the headers at mount; with other nodes allocating too they must
+ * be refreshed when an rgrp glock is granted (the cluster issue's rgrp glock operations).
  */
 final class Allocator {
     private final MetadataStore store;
@@ -164,6 +166,11 @@ final class Allocator {
         return sb.rgrpOf(block) >= 0;
     }
 
+    /**
+     * Whether the bitmap marks {@code block} in use. Read without the rgrp glock: it only screens
+     * handles from outside (the inode's own glock protects the inode), so a stale answer costs at
+     * most a later ESTALE or a read of the inode block, never a wrong allocation.
+     */
     boolean isAllocated(long block) {
         int rgrp = sb.rgrpOf(block);
         long bit = block - sb.rgrpFirstBlock(rgrp);

@@ -111,8 +111,7 @@ public final class ConcordFs implements AutoCloseable {
             }
         }
         this.store = new MetadataStore(device, journal, sb.blockSize(), jid, sb.fsId(), options.metadataCacheBytes());
-        this.allocator = new Allocator(store, sb, jid,
-                rgrp -> { /* rgrp glocks are taken by the cluster issue's allocator; nolock needs none */ });
+        this.allocator = new Allocator(store, sb, jid, this::holdRgrp);
         this.btree = new Btree(store, allocator);
         this.directories = new Directory(btree, sb.hashSeed());
         this.extents = new ExtentMap(btree);
@@ -574,9 +573,16 @@ public final class ConcordFs implements AutoCloseable {
             List<Long> pending = new ArrayList<>();
             directories.list(orphans, 0, (k, e) -> pending.add(e.inode()));
             for (long ino : pending) {
-                store.beginOperation();
-                reclaim(ino);
-                store.endOperation();
+                Ops ops = new Ops();
+                currentOps.set(ops);
+                try {
+                    store.beginOperation();
+                    reclaim(ino);
+                    store.endOperation();
+                } finally {
+                    currentOps.remove();
+                    ops.releaseAll();
+                }
             }
             if (!pending.isEmpty()) {
                 LOG.log(System.Logger.Level.INFO, "freed " + pending.size() + " inodes unlinked while open before the last unmount");
@@ -1000,9 +1006,29 @@ public final class ConcordFs implements AutoCloseable {
     // ---------------------------------------------------------------------------------------
     // Plumbing
 
+    /** The operation this thread is running, so that the allocator can add rgrp glocks to it. */
+    private final ThreadLocal<Ops> currentOps = new ThreadLocal<>();
+
+    /** The allocator is about to read or change resource group {@code rgrp}: hold its glock for the operation. */
+    private void holdRgrp(int rgrp) {
+        Ops ops = currentOps.get();
+        if (ops == null) {
+            throw new IllegalStateException("resource group " + rgrp + " touched outside an operation");
+        }
+        ops.holdRgrp(rgrp);
+    }
+
     /** The glocks one operation holds; released when the operation ends. */
     final class Ops {
         private final List<Glocks.Holder> held = new ArrayList<>();
+        private final java.util.BitSet rgrps = new java.util.BitSet();
+
+        void holdRgrp(int rgrp) {
+            if (!rgrps.get(rgrp)) {
+                rgrps.set(rgrp);
+                held.add(glocks.hold(GlockType.RGRP, rgrp, LockMode.EX));
+            }
+        }
 
         void hold(long ino) {
             held.add(glocks.hold(GlockType.INODE, ino, LockMode.EX));
@@ -1030,6 +1056,7 @@ public final class ConcordFs implements AutoCloseable {
         }
         Ops ops = new Ops();
         long[] sorted = java.util.Arrays.stream(inos).distinct().sorted().toArray();
+        currentOps.set(ops);
         try {
             for (long ino : sorted) {
                 ops.hold(ino);
@@ -1052,6 +1079,7 @@ public final class ConcordFs implements AutoCloseable {
                 fsLock.writeLock().unlock();
             }
         } finally {
+            currentOps.remove();
             ops.releaseAll();
         }
     }
