@@ -252,7 +252,7 @@ public final class ConcordFs implements AutoCloseable {
             }
             if (out.size() < max) {
                 directories.list(d, cookie, (k, e) -> {
-                    out.add(new DirListEntry(e.nameString(), e.inode(), e.type(), k));
+                    out.add(new DirListEntry(e.name(), e.inode(), e.type(), k));
                     return out.size() < max;
                 });
             }

@@ -1,0 +1,218 @@
+package io.concord.fuse;
+
+import io.concord.errors.ConcordException;
+import io.concord.fs.ConcordFs;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A mounted FUSE session serving a {@link ConcordFs}.
+ *
+ * <p>Threads. One platform thread per /dev/fuse queue reads requests (a read blocks in the kernel,
+ * which would pin a virtual thread's carrier); each request is then served on its own virtual
+ * thread, so one that waits — for a lock, for the device — never holds up the others. FORGETs,
+ * which need no reply, are handled on the reader thread. Notifications have their own thread.
+ *
+ * <p>Lifecycle. {@link #mount} opens /dev/fuse, mounts, answers INIT, then starts the readers. The
+ * session ends when the kernel says the mount is gone (ENODEV on read, after {@code umount}) or
+ * DESTROY arrives; {@link #unmount} asks the kernel for that.
+ */
+public final class FuseSession implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(FuseSession.class.getName());
+
+    private final Path mountPoint;
+    private final FuseChannel channel;
+    private final FuseOps ops;
+    private final Notifier notifier;
+    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private final List<Thread> readers = new ArrayList<>();
+    private final CountDownLatch ended;
+    private volatile boolean ending;
+
+    private FuseSession(Path mountPoint, FuseChannel channel, FuseOps ops, Notifier notifier) {
+        this.mountPoint = mountPoint;
+        this.channel = channel;
+        this.ops = ops;
+        this.notifier = notifier;
+        this.ended = new CountDownLatch(channel.queues());
+    }
+
+    /**
+     * What a mount needs beyond the filesystem: the source shown in /proc/mounts, mount flags, how
+     * many /dev/fuse queues to read, how long the kernel may trust attributes and names, and
+     * whether file data bypasses the page cache.
+     */
+    public record Config(String source, boolean readOnly, boolean noExec, boolean allowOther, int queues, java.time.Duration attrTimeout,
+            java.time.Duration entryTimeout, boolean directIo) {
+    }
+
+    /** Mounts {@code fs} at {@code dir}; returns once the mount answers requests. */
+    public static FuseSession mount(ConcordFs fs, Path dir, Config config) {
+        Path at = MountPoint.prepare(dir);
+        FuseChannel channel = FuseChannel.open();
+        String data = "fd=" + channel.sessionFd() + ",rootmode=40000,user_id=0,group_id=0" + (config.allowOther() ? ",allow_other" : "")
+                + ",max_read=" + Fuse.MAX_WRITE;
+        long flags = LibC.MS_NOSUID | LibC.MS_NODEV | (config.readOnly() ? LibC.MS_RDONLY : 0) | (config.noExec() ? 8 : 0);
+        LibC.Result r = LibC.mount(config.source(), at.toString(), "fuse.concord", flags, data);
+        if (r.failed()) {
+            channel.close();
+            throw new ConcordException("mount of " + config.source() + " on " + at + " failed: " + LibC.strerror(r.errno()));
+        }
+        NodeTable nodes = new NodeTable(fs.root());
+        FuseOps ops = new FuseOps(fs, channel, nodes, config);
+        try {
+            answerInit(channel, ops);
+        } catch (RuntimeException e) {
+            LibC.umount2(at.toString(), LibC.MNT_DETACH);
+            channel.close();
+            throw e;
+        }
+        channel.addClones(Math.max(0, config.queues() - 1));
+        FuseSession s = new FuseSession(at, channel, ops, new Notifier(channel, nodes));
+        s.start();
+        return s;
+    }
+
+    /** The first request after mount(2) is INIT; nothing else is served before it is answered. */
+    private static void answerInit(FuseChannel channel, FuseOps ops) {
+        MemorySegment buf = channel.readBuffer();
+        MemorySegment state = channel.errnoState();
+        while (true) {
+            long n = channel.read(0, buf, state);
+            if (n < 0) {
+                throw new ConcordException("the kernel ended the FUSE session before INIT");
+            }
+            if (n == 0) {
+                continue;
+            }
+            Request r = Request.parse(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), (int) n, channel.fd(0));
+            if (r.opcode != Fuse.INIT) {
+                throw new ConcordException("expected INIT from the kernel, got " + r);
+            }
+            ops.serve(r);
+            return;
+        }
+    }
+
+    private void start() {
+        for (int q = 0; q < channel.queues(); q++) {
+            int queue = q;
+            readers.add(Thread.ofPlatform().name("concord-fuse-q" + q).daemon().start(() -> readLoop(queue)));
+        }
+    }
+
+    private void readLoop(int queue) {
+        MemorySegment buf = channel.readBuffer();
+        MemorySegment state = channel.errnoState();
+        try {
+            while (!ending) {
+                long n = channel.read(queue, buf, state);
+                if (n < 0) {
+                    break;
+                }
+                if (n == 0) {
+                    continue;
+                }
+                byte[] bytes = buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                Request r;
+                try {
+                    r = Request.parse(bytes, (int) n, channel.fd(queue));
+                } catch (MalformedRequestException e) {
+                    LOG.log(System.Logger.Level.WARNING, "malformed request from the kernel: " + e.getMessage());
+                    if (e.unique != 0) {
+                        channel.reply(channel.fd(queue), e.unique, Errno.EINVAL);
+                    }
+                    continue;
+                }
+                if (r.opcode == Fuse.FORGET || r.opcode == Fuse.BATCH_FORGET) {
+                    ops.serve(r);
+                } else {
+                    workers.execute(() -> {
+                        if (!ops.serve(r)) {
+                            ending = true;
+                        }
+                    });
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "FUSE queue " + queue + " stopped", e);
+        } finally {
+            ended.countDown();
+        }
+    }
+
+    public Path mountPoint() {
+        return mountPoint;
+    }
+
+    /** For invalidating the kernel's caches when another node changes something. */
+    Notifier notifier() {
+        return notifier;
+    }
+
+    /** Invalidates the kernel's cached attributes and data of {@code inode}. */
+    public void invalidateInode(long inode) {
+        notifier.invalidateInode(inode, 0, -1);
+    }
+
+    /** Invalidates the kernel's cached name {@code name} in directory {@code parent}. */
+    public void invalidateEntry(long parent, byte[] name) {
+        notifier.invalidateEntry(parent, name);
+    }
+
+    /** Tells the kernel that {@code name} in {@code parent}, which was {@code child}, is gone. */
+    public void deleted(long parent, long child, byte[] name) {
+        notifier.deleted(parent, child, name);
+    }
+
+    /** Waits until the notifications queued so far are written. */
+    public boolean drainNotifications(long millis) throws InterruptedException {
+        return notifier.drain(millis);
+    }
+
+    /** Node IDs the kernel still holds lookups on (bounded memory: FORGET shrinks it). */
+    public int knownNodes() {
+        return ops.nodes().size();
+    }
+
+    /** Asks the kernel to unmount; {@code lazy} detaches even while files are open. */
+    public void unmount(boolean lazy) {
+        LibC.Result r = LibC.umount2(mountPoint.toString(), lazy ? LibC.MNT_DETACH : 0);
+        if (r.failed() && r.errno() != LibC.EINVAL) {
+            throw new ConcordException("cannot unmount " + mountPoint + ": " + LibC.strerror(r.errno()));
+        }
+    }
+
+    /** Blocks until the kernel has ended the session (or the timeout passes). */
+    public boolean awaitEnd(long millis) throws InterruptedException {
+        return ended.await(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops serving: the mount must already be gone (or this forces it away). */
+    @Override
+    public void close() {
+        ending = true;
+        try {
+            if (!ended.await(100, TimeUnit.MILLISECONDS)) {
+                LibC.umount2(mountPoint.toString(), LibC.MNT_DETACH);
+                ended.await(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        workers.shutdown();
+        try {
+            workers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        notifier.close();
+        channel.close();
+    }
+}
