@@ -1,0 +1,36 @@
+package io.concord.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real mount answers ordinary file operations, and unmounts to a clean image. */
+@Timeout(60)
+class MountSmokeTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void filesWrittenThroughTheMountReadBackAndSurviveARemount() throws Exception {
+        Path image;
+        try (MountedFs m = MountedFs.create(tmp)) {
+            image = m.image();
+            Files.createDirectory(m.dir().resolve("d"));
+            Files.writeString(m.dir().resolve("d/hello.txt"), "hello, world\n");
+            assertEquals("hello, world\n", Files.readString(m.dir().resolve("d/hello.txt")));
+            try (var s = Files.list(m.dir().resolve("d"))) {
+                assertEquals(List.of("hello.txt"), s.map(p -> p.getFileName().toString()).toList());
+            }
+        }
+        try (MountedFs m = MountedFs.mount(image, tmp.resolve("mnt2"), "")) {
+            assertEquals("hello, world\n", Files.readString(m.dir().resolve("d/hello.txt")));
+            assertTrue(Files.isDirectory(m.dir().resolve("d")));
+        }
+    }
+}
