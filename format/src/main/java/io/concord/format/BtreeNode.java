@@ -118,7 +118,7 @@ public record BtreeNode(int level, long[] keys, long[] children, byte[][] values
 
     /** Decodes a node block and checks it belongs to inode {@code owner}. */
     public static BtreeNode decodeBlock(ByteBuffer block, long blockNumber, long owner, long fsId) {
-        MetaBlocks.verify(block, BlockType.BTREE_NODE, blockNumber, fsId);
+        MetaBlocks.checkHeader(block, BlockType.BTREE_NODE, blockNumber, fsId);
         if (block.getLong(32) != owner) {
             throw new CorruptBlockException(blockNumber, "tree node belongs to inode " + block.getLong(32) + ", not " + owner);
         }

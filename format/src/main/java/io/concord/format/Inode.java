@@ -135,7 +135,7 @@ public record Inode(
     }
 
     public static Inode decode(ByteBuffer block, long blockNumber, long fsId) {
-        MetaBlocks.verify(block, BlockType.INODE, blockNumber, fsId);
+        MetaBlocks.checkHeader(block, BlockType.INODE, blockNumber, fsId);
         int xlen = Short.toUnsignedInt(block.getShort(172));
         if (xlen > XATTR_INLINE_SIZE || block.getLong(32) != blockNumber) {
             throw new io.concord.errors.CorruptBlockException(blockNumber, "inode fields out of range");

@@ -6,7 +6,9 @@ import java.util.zip.CRC32C;
 
 /**
  * Sealing and checking whole metadata blocks: the CRC32C and the header fields that say a block is
- * the one that was asked for. Every decoder of a metadata block goes through {@link #verify}.
+ * the one that was asked for. Whatever reads metadata from the device verifies it whole
+ * ({@link #verify}: CRC included) before anything decodes it; the decoders themselves check only
+ * the header ({@link #checkHeader}), because most of what they decode comes from memory.
  */
 public final class MetaBlocks {
     private MetaBlocks() {
@@ -52,6 +54,31 @@ public final class MetaBlocks {
         BlockType actual = check(block, blockNumber, fsId);
         if (actual != expected) {
             throw new CorruptBlockException(blockNumber, "expected a " + expected + " block, found " + actual);
+        }
+    }
+
+    /**
+     * Checks what a decoder needs of a block already verified when it was read from the device:
+     * magic, type, self-address and filesystem id, without recomputing the CRC. Metadata that
+     * lives in memory (cached, logged, or just built) is checked this way; bytes fresh from the
+     * device always go through {@link #verify} first.
+     *
+     * @throws CorruptBlockException naming the block and what is wrong with it
+     */
+    public static void checkHeader(ByteBuffer block, BlockType expected, long blockNumber, long fsId) {
+        if (BlockHeader.magicOf(block) != BlockHeader.MAGIC) {
+            throw new CorruptBlockException(blockNumber, "bad magic 0x" + Integer.toHexString(BlockHeader.magicOf(block)));
+        }
+        int code = BlockHeader.typeCodeOf(block);
+        if (code != expected.code()) {
+            BlockType actual = BlockType.orNull(code);
+            throw new CorruptBlockException(blockNumber, "expected a " + expected + " block, found " + (actual == null ? "type " + code : actual));
+        }
+        if (BlockHeader.blockNumberOf(block) != blockNumber) {
+            throw new CorruptBlockException(blockNumber, "block says it belongs at " + BlockHeader.blockNumberOf(block));
+        }
+        if (BlockHeader.fsIdOf(block) != fsId) {
+            throw new CorruptBlockException(blockNumber, "block belongs to another filesystem (id " + Long.toHexString(BlockHeader.fsIdOf(block)) + ")");
         }
     }
 

@@ -43,7 +43,7 @@ public record RgrpHeader(int index, int length, long firstBlock, int bitmapBlock
     }
 
     public static RgrpHeader decode(ByteBuffer block, long blockNumber, long fsId) {
-        MetaBlocks.verify(block, BlockType.RGRP_HEADER, blockNumber, fsId);
+        MetaBlocks.checkHeader(block, BlockType.RGRP_HEADER, blockNumber, fsId);
         return new RgrpHeader(block.getInt(32), block.getInt(36), block.getLong(40), block.getInt(48), block.getInt(52), block.getInt(56));
     }
 }

@@ -72,7 +72,7 @@ public final class Xattrs {
     }
 
     public static byte[] decodeBlock(ByteBuffer block, long blockNumber, long owner, long fsId) {
-        MetaBlocks.verify(block, BlockType.XATTR, blockNumber, fsId);
+        MetaBlocks.checkHeader(block, BlockType.XATTR, blockNumber, fsId);
         int len = block.getInt(40);
         if (block.getLong(32) != owner || len < 0 || len > blockCapacity(block.capacity())) {
             throw new CorruptBlockException(blockNumber, "xattr block does not belong to inode " + owner + " or has bad length");

@@ -30,6 +30,13 @@ final class Allocator {
     private final int home;
     private final long bitsPerBitmap;
     private final java.util.function.IntConsumer rgrpLock;
+    /**
+     * Search views of bitmap blocks, by block number: the bitmap with every block freed by the
+     * running transaction still set (GFS2 keeps a clone bitmap for the same purpose), so the search
+     * skips them a word at a time. Built on first use in a transaction, kept up to date by
+     * {@link #mark}, dropped when the transaction commits or an operation rolls back.
+     */
+    private final java.util.HashMap<Long, ByteBuffer> views = new java.util.HashMap<>();
 
     Allocator(MetadataStore store, Superblock sb, int journalId, java.util.function.IntConsumer rgrpLock) {
         this.store = store;
@@ -42,6 +49,7 @@ final class Allocator {
         for (int r = 0; r < free.length; r++) {
             free[r] = header(r).freeBlocks();
         }
+        store.onTransactionReset(views::clear);
     }
 
     /** Reloads the free counts from the resource group headers (after a rolled-back operation). */
@@ -123,24 +131,20 @@ final class Allocator {
         int bit = from;
         while (bit < length) {
             int bm = (int) (bit / bitsPerBitmap);
-            ByteBuffer bitmap = bitmap(rgrp, bm);
+            ByteBuffer view = view(rgrp, bm);
             int base = (int) (bm * bitsPerBitmap);
             int limit = (int) Math.min(bitsPerBitmap, length - base);
-            int clear = RgrpBitmap.findClear(bitmap, bit - base, limit);
+            int clear = RgrpBitmap.findClear(view, bit - base, limit);
             if (clear < 0) {
                 bit = base + limit;
                 continue;
             }
             int runStart = base + clear;
-            if (store.freedUncommitted(first + runStart)) {
-                bit = runStart + 1;
-                continue;
-            }
             int runEnd = runStart + 1;
             while (runEnd < length && runEnd - runStart < want) {
                 int rbm = (int) (runEnd / bitsPerBitmap);
-                ByteBuffer b = rbm == bm ? bitmap : bitmap(rgrp, rbm);
-                if (RgrpBitmap.get(b, (int) (runEnd - rbm * bitsPerBitmap)) || store.freedUncommitted(first + runEnd)) {
+                ByteBuffer v = rbm == bm ? view : view(rgrp, rbm);
+                if (RgrpBitmap.get(v, (int) (runEnd - rbm * bitsPerBitmap))) {
                     break;
                 }
                 runEnd++;
@@ -148,6 +152,25 @@ final class Allocator {
             return new Run(first + runStart, runEnd - runStart);
         }
         return null;
+    }
+
+    /** The search view of bitmap {@code bm} of {@code rgrp}: the bitmap itself when nothing is pending. */
+    private ByteBuffer view(int rgrp, int bm) {
+        long at = sb.rgrpFirstBlock(rgrp) + 1 + bm;
+        ByteBuffer v = views.get(at);
+        if (v != null) {
+            return v;
+        }
+        ByteBuffer real = bitmap(rgrp, bm);
+        if (!store.hasUncommittedFrees()) {
+            return real;
+        }
+        ByteBuffer copy = ByteBuffer.allocate(real.capacity());
+        copy.put(real.duplicate().clear()).clear();
+        long base = sb.rgrpFirstBlock(rgrp) + bm * bitsPerBitmap;
+        store.forEachUncommittedFree(base, base + bitsPerBitmap, b -> RgrpBitmap.set(copy, (int) (b - base), true));
+        views.put(at, copy);
+        return copy;
     }
 
     /** Returns {@code run} to the free space (reusable once the running transaction commits). */
@@ -197,6 +220,13 @@ final class Allocator {
             }
             RgrpBitmap.seal(image, bmBlock, store.journalId(), store.fsId());
             store.write(bmBlock, image);
+            ByteBuffer v = views.get(bmBlock);
+            if (v != null && used) {
+                // An allocation shows in the view at once; a free stays set there until commit.
+                for (long b = Math.max(run.start() - first, bm * bitsPerBitmap); b < stop; b++) {
+                    RgrpBitmap.set(v, (int) (b - bm * bitsPerBitmap), true);
+                }
+            }
         }
         RgrpHeader h = header(rgrp);
         int delta = used ? -run.length() : run.length();

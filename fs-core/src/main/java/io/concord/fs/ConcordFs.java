@@ -998,6 +998,7 @@ public final class ConcordFs implements AutoCloseable {
         if (!withdrawn()) {
             journalLock.close();
             glocks.close();
+            store.invalidateAll();
         }
         lockSpace.close();
         demoter.shutdown();

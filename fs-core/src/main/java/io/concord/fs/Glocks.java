@@ -99,11 +99,14 @@ final class Glocks implements AutoCloseable {
         }
     }
 
-    /** Releases every lock (unmount); callers have stopped using the filesystem. */
+    /**
+     * Releases every lock (unmount). The caller has already made everything durable and in place
+     * and drops all its caches at once, so the per-lock sync and invalidate are not run.
+     */
     @Override
     public void close() {
         for (Glock g : table.values()) {
-            g.retire();
+            g.release(false);
         }
         table.clear();
     }
@@ -250,13 +253,20 @@ final class Glocks implements AutoCloseable {
         }
 
         synchronized void retire() {
+            release(true);
+        }
+
+        /** Gives the lock back to the lock manager, syncing and invalidating first if {@code withOps}. */
+        synchronized void release(boolean withOps) {
             retired = true;
             if (granted != null) {
                 GlockOps o = ops.getOrDefault(type, GlockOps.NONE);
-                if (granted == LockMode.EX || granted == LockMode.PW) {
+                if (withOps && (granted == LockMode.EX || granted == LockMode.PW)) {
                     o.sync(type, name.number());
                 }
-                o.invalidate(type, name.number());
+                if (withOps) {
+                    o.invalidate(type, name.number());
+                }
                 lock.unlock().join();
                 granted = null;
             }

@@ -39,6 +39,8 @@ final class MetadataStore {
     private final java.util.ArrayList<Long> undoRevokes = new java.util.ArrayList<>();
     private boolean undoOrdered;
     private boolean inOperation;
+    /** Told when the running transaction commits or an operation rolls back (the allocator's views). */
+    private final java.util.List<Runnable> resetListeners = new java.util.ArrayList<>();
 
     MetadataStore(BlockDevice device, Journal journal, int blockSize, int journalId, long fsId, long cacheBytes) {
         this.device = device;
@@ -143,6 +145,19 @@ final class MetadataStore {
         }
     }
 
+    void onTransactionReset(Runnable listener) {
+        resetListeners.add(listener);
+    }
+
+    /** Blocks in [from, to) freed by the running transaction. */
+    void forEachUncommittedFree(long from, long to, java.util.function.LongConsumer action) {
+        for (long b : running.freed) {
+            if (b >= from && b < to) {
+                action.accept(b);
+            }
+        }
+    }
+
     boolean hasUncommittedFrees() {
         return !running.freed.isEmpty();
     }
@@ -191,6 +206,7 @@ final class MetadataStore {
         undoRevokes.forEach(running.revokes::remove);
         running.orderedData = undoOrdered;
         endOperation();
+        resetListeners.forEach(Runnable::run);
     }
 
     private void remember(long block) {
@@ -224,6 +240,7 @@ final class MetadataStore {
         undoFreed.clear();
         undoRevokes.clear();
         undoOrdered = false;
+        resetListeners.forEach(Runnable::run);
         return seq;
     }
 
