@@ -44,6 +44,11 @@ final class FuseChannel implements AutoCloseable {
         return new FuseChannel((int) r.value(), new int[] {(int) r.value()});
     }
 
+    /** A channel over an already open fd (tests: a file that collects the replies). */
+    static FuseChannel over(int fd) {
+        return new FuseChannel(fd, new int[] {fd});
+    }
+
     int sessionFd() {
         return sessionFd;
     }

@@ -31,6 +31,8 @@ final class FuseOps {
     private static final int O_TRUNC = 01000;
     private static final int O_EXCL = 0200;
     private static final int XATTR_LIST_MAX = 65536;
+    /** The kernel's XATTR_SIZE_MAX: no value is larger. */
+    private static final int XATTR_VALUE_MAX = 65536;
 
     private final ConcordFs fs;
     private final FuseChannel channel;
@@ -233,11 +235,9 @@ final class FuseOps {
         Integer uid = (valid & Fuse.FATTR_UID) != 0 ? b.getInt(76) : null;
         Integer gid = (valid & Fuse.FATTR_GID) != 0 ? b.getInt(80) : null;
         Long size = (valid & Fuse.FATTR_SIZE) != 0 ? b.getLong(16) : null;
-        Instant atime = (valid & Fuse.FATTR_ATIME) != 0 && (valid & Fuse.FATTR_ATIME_NOW) == 0
-                ? Instant.ofEpochSecond(b.getLong(32), Integer.toUnsignedLong(b.getInt(56))) : null;
-        Instant mtime = (valid & Fuse.FATTR_MTIME) != 0 && (valid & Fuse.FATTR_MTIME_NOW) == 0
-                ? Instant.ofEpochSecond(b.getLong(40), Integer.toUnsignedLong(b.getInt(60))) : null;
-        Instant ctime = (valid & Fuse.FATTR_CTIME) != 0 ? Instant.ofEpochSecond(b.getLong(48), Integer.toUnsignedLong(b.getInt(64))) : null;
+        Instant atime = (valid & Fuse.FATTR_ATIME) != 0 && (valid & Fuse.FATTR_ATIME_NOW) == 0 ? time(r, b.getLong(32), b.getInt(56)) : null;
+        Instant mtime = (valid & Fuse.FATTR_MTIME) != 0 && (valid & Fuse.FATTR_MTIME_NOW) == 0 ? time(r, b.getLong(40), b.getInt(60)) : null;
+        Instant ctime = (valid & Fuse.FATTR_CTIME) != 0 ? time(r, b.getLong(48), b.getInt(64)) : null;
         SetAttr a = new SetAttr(mode, uid, gid, size, atime, mtime, (valid & Fuse.FATTR_ATIME_NOW) != 0,
                 (valid & Fuse.FATTR_MTIME_NOW) != 0, ctime);
         attr(r, fs.setattr(caller(r), ino(r), a));
@@ -306,7 +306,7 @@ final class FuseOps {
         ByteBuffer b = r.body(24);
         long fh = b.getLong(0);
         long offset = b.getLong(8);
-        int size = b.getInt(16);
+        int size = size(r, b.getInt(16), Fuse.BUFFER_SIZE, "read size");
         OpenFiles.Handle h = files.get(fh);
         long ino = h != null ? h.inode() : ino(r);
         ByteBuffer data = ByteBuffer.allocate(Math.min(size, Fuse.MAX_WRITE));
@@ -318,7 +318,7 @@ final class FuseOps {
         int header = minor >= 9 ? 40 : 24;
         ByteBuffer b = r.body(header);
         long offset = b.getLong(8);
-        int size = b.getInt(16);
+        int size = size(r, b.getInt(16), Fuse.MAX_WRITE, "write size");
         if (b.remaining() < header + size) {
             throw new MalformedRequestException(r.unique, "WRITE of " + size + " bytes carries " + (b.remaining() - header));
         }
@@ -353,7 +353,7 @@ final class FuseOps {
 
     private void setxattr(Request r) {
         ByteBuffer b = r.body(8);
-        int size = b.getInt(0);
+        int size = size(r, b.getInt(0), XATTR_VALUE_MAX, "xattr value");
         int flags = b.getInt(4);
         b.position(8);
         String name = Request.string(b, r.unique);
@@ -393,7 +393,7 @@ final class FuseOps {
     private void readdir(Request r, boolean plus) {
         ByteBuffer b = r.body(24);
         long offset = b.getLong(8);
-        int size = b.getInt(16);
+        int size = size(r, b.getInt(16), Fuse.BUFFER_SIZE, "readdir size");
         Caller c = caller(r);
         long dir = ino(r);
         ByteBuffer out = FuseChannel.le(size);
@@ -496,6 +496,25 @@ final class FuseOps {
         int whence = b.getInt(16);
         long at = fs.lseek(ino(r), offset, whence);
         channel.reply(r.fd, r.unique, 0, FuseChannel.le(8).putLong(at).flip());
+    }
+
+    // ---- decoding checks: a field out of range makes the request malformed (EINVAL) ----
+
+    /** A size field: non-negative and at most {@code max}. */
+    private static int size(Request r, int value, int max, String what) {
+        if (value < 0 || value > max) {
+            throw new MalformedRequestException(r.unique, Fuse.opcodeName(r.opcode) + " " + what + " of " + Integer.toUnsignedString(value)
+                    + " bytes is out of range");
+        }
+        return value;
+    }
+
+    private static Instant time(Request r, long seconds, int nanos) {
+        try {
+            return Instant.ofEpochSecond(seconds, Integer.toUnsignedLong(nanos));
+        } catch (java.time.DateTimeException e) {
+            throw new MalformedRequestException(r.unique, "time " + seconds + " s is out of range");
+        }
     }
 
     // ---- replies ----
