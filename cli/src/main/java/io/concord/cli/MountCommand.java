@@ -227,7 +227,14 @@ public final class MountCommand {
             root.removeHandler(h);
         }
         Files.createDirectories(log.toAbsolutePath().getParent());
-        FileHandler file = new FileHandler(log.toString(), true);
+        // The log manager's own shutdown hook closes every handler, racing the daemon's hook that
+        // logs the clean unmount; this handler only flushes when told to close, so those lines land.
+        FileHandler file = new FileHandler(log.toString(), true) {
+            @Override
+            public synchronized void close() {
+                flush();
+            }
+        };
         file.setFormatter(new SimpleFormatter());
         root.addHandler(file);
     }

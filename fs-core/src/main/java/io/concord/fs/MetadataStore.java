@@ -22,6 +22,8 @@ import java.util.function.LongPredicate;
  * <p>The clean cache is a Caffeine cache bounded by bytes. Its entries are trusted only while
  * this node holds the glock that covers them: a glock's invalidate drops them ({@link #invalidate}).
  *
+ * <p>A read-only mount has no journal ({@code journal} is null) and never changes anything.
+ *
  * <p>Not thread-safe on its own: callers hold the filesystem lock (shared for reads, exclusive for
  * changes and commits).
  */
@@ -66,11 +68,16 @@ final class MetadataStore {
         return fsId;
     }
 
+    /** A read-only mount has no journal: nothing is committed but not yet in place. */
+    private ByteBuffer committedImage(long block) {
+        return journal == null ? null : journal.committedImage(block);
+    }
+
     /** The current image of a metadata block of type {@code type}, read-only, verified. */
     ByteBuffer read(long block, BlockType type) {
         ByteBuffer b = running.images.get(block);
         if (b == null) {
-            b = journal.committedImage(block);
+            b = committedImage(block);
         }
         if (b == null) {
             b = clean.getIfPresent(block);
@@ -93,7 +100,7 @@ final class MetadataStore {
     ByteBuffer rawRead(long block) {
         ByteBuffer b = running.images.get(block);
         if (b == null) {
-            b = journal.committedImage(block);
+            b = committedImage(block);
         }
         if (b != null) {
             return b.asReadOnlyBuffer().clear();
@@ -131,7 +138,7 @@ final class MetadataStore {
         remember(block);
         running.images.remove(block);
         clean.invalidate(block);
-        if (journal.inWindow(block) && running.revokes.add(block) && inOperation) {
+        if (journal != null && journal.inWindow(block) && running.revokes.add(block) && inOperation) {
             undoRevokes.add(block);
         }
     }
@@ -220,7 +227,7 @@ final class MetadataStore {
     }
 
     int maxTransactionBlocks() {
-        return journal.maxTransactionBlocks();
+        return journal == null ? 0 : journal.maxTransactionBlocks();
     }
 
     boolean hasUncommitted() {
@@ -232,6 +239,9 @@ final class MetadataStore {
         RunningTransaction tx = running;
         if (tx.isEmpty()) {
             return 0;
+        }
+        if (journal == null) {
+            throw new io.concord.errors.FsException(io.concord.errors.FsException.Kind.READ_ONLY, "read-only filesystem");
         }
         long seq = journal.commit(new LoggedTransaction(Map.copyOf(tx.images), Set.copyOf(tx.revokes), tx.orderedData));
         running = new RunningTransaction();

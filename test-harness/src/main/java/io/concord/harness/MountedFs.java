@@ -39,7 +39,11 @@ public final class MountedFs implements AutoCloseable {
 
     /** Mounts an existing image at {@code dir} (created if missing). */
     public static MountedFs mount(Path image, Path dir, String options) throws Exception {
-        Files.createDirectories(dir);
+        if (Files.notExists(dir)) {
+            // Not createDirectories: on a dead daemon's mount the directory "exists" but stat fails
+            // (ENOTCONN), and the mount itself must clear that.
+            Files.createDirectories(dir);
+        }
         String o = options == null || options.isBlank() ? "nolock" : "nolock," + options;
         Daemon d = Daemon.start(image, dir, MountOptionsParser.parse(o));
         return new MountedFs(image, dir, d);
