@@ -138,6 +138,7 @@ public final class MountCommand {
         // The daemon's footprint: metadata cache (64 MiB by default) and request buffers fit well within this.
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-Xmx320m");
+        cmd.add("-Djava.util.logging.manager=" + DaemonLogManager.class.getName());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(MountCommand.class.getName());
@@ -227,15 +228,9 @@ public final class MountCommand {
             root.removeHandler(h);
         }
         Files.createDirectories(log.toAbsolutePath().getParent());
-        // The log manager's own shutdown hook closes every handler, racing the daemon's hook that
-        // logs the clean unmount; this handler only flushes when told to close, so those lines land.
-        FileHandler file = new FileHandler(log.toString(), true) {
-            @Override
-            public synchronized void close() {
-                flush();
-            }
-        };
+        FileHandler file = new FileHandler(log.toString(), true);
         file.setFormatter(new SimpleFormatter());
         root.addHandler(file);
+        DaemonLogManager.configured();
     }
 }
