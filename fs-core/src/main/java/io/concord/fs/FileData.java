@@ -146,6 +146,14 @@ final class FileData {
             Mapped tail = mapped.get(j - 1);
             long groupStart = head.logical() * bs;
             long groupEnd = (tail.logical() + 1) * bs;
+            if (offset <= groupStart && end >= groupEnd) {
+                // Whole blocks: straight from the caller's buffer, no staging copy.
+                ByteBuffer whole = src.duplicate();
+                whole.position(src.position() + (int) (groupStart - offset)).limit(src.position() + (int) (groupEnd - offset));
+                device.write(head.physical() * bs, whole);
+                i = j;
+                continue;
+            }
             ByteBuffer buf = ByteBuffer.allocate((int) (groupEnd - groupStart));
             if (offset > groupStart && head.keepOld()) {
                 device.read(head.physical() * bs, buf.duplicate().limit(bs));

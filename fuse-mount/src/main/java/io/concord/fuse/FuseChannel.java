@@ -107,6 +107,25 @@ final class FuseChannel implements AutoCloseable {
         send(fd, unique, error == 0 ? 0 : -error, payload);
     }
 
+    /**
+     * Replies with data produced straight into the native reply buffer (READ: the device is read
+     * into it, with no copy through the Java heap). {@code fill} gets a direct buffer of
+     * {@code max} bytes and returns how many it filled; if it throws, nothing is sent.
+     */
+    void replyData(int fd, long unique, int max, java.util.function.ToIntFunction<ByteBuffer> fill) {
+        MemorySegment buf = borrow(Fuse.OUT_HEADER + max);
+        try {
+            ByteBuffer payload = buf.asSlice(Fuse.OUT_HEADER, max).asByteBuffer();
+            int n = fill.applyAsInt(payload);
+            if (n < 0 || n > max) {
+                throw new IllegalStateException("filled " + n + " of " + max + " bytes");
+            }
+            write(fd, buf, unique, 0, Fuse.OUT_HEADER + n);
+        } finally {
+            release(buf);
+        }
+    }
+
     /** Sends a notification: {@code unique} 0 and the notify code in the error field. */
     void notify(int code, ByteBuffer... payload) {
         send(sessionFd, 0, code, payload);
@@ -119,28 +138,33 @@ final class FuseChannel implements AutoCloseable {
         }
         MemorySegment buf = borrow(length);
         try {
-            buf.set(ValueLayout.JAVA_INT_UNALIGNED, 0, length);
-            buf.set(ValueLayout.JAVA_INT_UNALIGNED, 4, errorField);
-            buf.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, unique);
             long at = Fuse.OUT_HEADER;
             for (ByteBuffer p : payload) {
                 MemorySegment.copy(MemorySegment.ofBuffer(p), 0, buf, at, p.remaining());
                 at += p.remaining();
             }
-            MemorySegment iov = buf.asSlice(buf.byteSize() - 16, 16);
-            iov.set(ValueLayout.ADDRESS_UNALIGNED, 0, buf);
-            iov.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, length);
-            MemorySegment state = buf.asSlice(buf.byteSize() - 64, 32);
-            long n = LibC.writev(fd, iov, 1, state);
-            if (n < 0) {
-                int errno = LibC.errno(state);
-                // ENOENT: the request was interrupted and the kernel no longer waits for it.
-                if (errno != LibC.ENOENT && !closed) {
-                    LOG.log(System.Logger.Level.WARNING, "reply to request " + unique + " failed: " + LibC.strerror(errno));
-                }
-            }
+            write(fd, buf, unique, errorField, length);
         } finally {
             release(buf);
+        }
+    }
+
+    /** Writes the header into {@code buf} and sends its first {@code length} bytes. */
+    private void write(int fd, MemorySegment buf, long unique, int errorField, int length) {
+        buf.set(ValueLayout.JAVA_INT_UNALIGNED, 0, length);
+        buf.set(ValueLayout.JAVA_INT_UNALIGNED, 4, errorField);
+        buf.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, unique);
+        MemorySegment iov = buf.asSlice(buf.byteSize() - 16, 16);
+        iov.set(ValueLayout.ADDRESS_UNALIGNED, 0, buf);
+        iov.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, length);
+        MemorySegment state = buf.asSlice(buf.byteSize() - 64, 32);
+        long n = LibC.writev(fd, iov, 1, state);
+        if (n < 0) {
+            int errno = LibC.errno(state);
+            // ENOENT: the request was interrupted and the kernel no longer waits for it.
+            if (errno != LibC.ENOENT && !closed) {
+                LOG.log(System.Logger.Level.WARNING, "reply to request " + unique + " failed: " + LibC.strerror(errno));
+            }
         }
     }
 

@@ -309,9 +309,7 @@ final class FuseOps {
         int size = size(r, b.getInt(16), Fuse.BUFFER_SIZE, "read size");
         OpenFiles.Handle h = files.get(fh);
         long ino = h != null ? h.inode() : ino(r);
-        ByteBuffer data = ByteBuffer.allocate(Math.min(size, Fuse.MAX_WRITE));
-        int n = fs.read(ino, offset, data);
-        channel.reply(r.fd, r.unique, 0, data.flip().limit(Math.max(n, 0)));
+        channel.replyData(r.fd, r.unique, Math.min(size, Fuse.MAX_WRITE), dst -> Math.max(0, fs.read(ino, offset, dst)));
     }
 
     private void write(Request r) {
