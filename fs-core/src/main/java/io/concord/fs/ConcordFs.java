@@ -549,7 +549,10 @@ public final class ConcordFs implements AutoCloseable {
         try (var h = glocks.hold(GlockType.INODE, ino, LockMode.EX)) {
             Inode v = inodes.read(ino);
             Inode cleared = data.freeAll(v, this::commitIfLarge, inodes::write);
-            cleared = btree.clear(cleared);
+            if (cleared.hasTree()) {
+                // Not for inline data (a short symlink's target): its fork is no tree.
+                cleared = btree.clear(cleared);
+            }
             cleared = xattrs.clear(cleared);
             inodes.write(cleared);
             Inode orphans = inodes.read(orphanDir());
@@ -788,7 +791,9 @@ public final class ConcordFs implements AutoCloseable {
                     }
                 }
                 int mode = i.mode();
-                if (!i.isDirectory() && (uid != i.uid() || gid != i.gid() || !c.isRoot())) {
+                // As Linux's chown: on anything but a directory, every chown (even to the same
+                // owner, even by root) drops set-user-ID, and set-group-ID when group-executable.
+                if (!i.isDirectory()) {
                     mode &= ~Permissions.S_ISUID;
                     if ((mode & 0010) != 0) {
                         mode &= ~Permissions.S_ISGID;

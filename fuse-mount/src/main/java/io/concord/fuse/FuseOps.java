@@ -30,6 +30,8 @@ final class FuseOps {
     private static final int O_ACCMODE = 3;
     private static final int O_TRUNC = 01000;
     private static final int O_EXCL = 0200;
+    /** The kernel's FMODE_EXEC as it appears in OPEN's flags: the open is an exec. */
+    private static final int OPEN_FOR_EXEC = 040;
     private static final int XATTR_LIST_MAX = 65536;
     /** The kernel's XATTR_SIZE_MAX: no value is larger. */
     private static final int XATTR_VALUE_MAX = 65536;
@@ -256,6 +258,9 @@ final class FuseOps {
         int flags = r.body(8).getInt(0);
         Caller c = caller(r);
         long ino = ino(r);
+        if ((flags & OPEN_FOR_EXEC) != 0) {
+            fs.access(c, ino, 1);
+        }
         fs.open(c, ino, flags & O_ACCMODE);
         if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != 0) {
             try {

@@ -56,7 +56,11 @@ public final class FuseSession implements AutoCloseable {
     public static FuseSession mount(ConcordFs fs, Path dir, Config config) {
         Path at = MountPoint.prepare(dir);
         FuseChannel channel = FuseChannel.open();
-        String data = "fd=" + channel.sessionFd() + ",rootmode=40000,user_id=0,group_id=0" + (config.allowOther() ? ",allow_other" : "")
+        // default_permissions: the kernel also checks permissions itself, from its cached attributes
+        // and the process's real credentials, on every path walk and exec, as a kernel filesystem's
+        // VFS does. Without it a cached name skips the search check, and exec checks only "any x bit".
+        String data = "fd=" + channel.sessionFd() + ",rootmode=40000,user_id=0,group_id=0,default_permissions"
+                + (config.allowOther() ? ",allow_other" : "")
                 + ",max_read=" + Fuse.MAX_WRITE;
         long flags = LibC.MS_NOSUID | LibC.MS_NODEV | (config.readOnly() ? LibC.MS_RDONLY : 0) | (config.noExec() ? 8 : 0);
         LibC.Result r = LibC.mount(config.source(), at.toString(), "fuse.concord", flags, data);

@@ -9,11 +9,13 @@ import java.time.Duration;
 
 /**
  * The supplementary groups of a requesting process, read from /proc/PID/status (the FUSE request
- * header carries only uid and gid), as libfuse's fuse_getgroups does. Cached briefly per pid, since
- * one process usually sends many requests in a row.
+ * header carries only uid and gid), as libfuse's fuse_getgroups does. Cached for 50 ms per pid:
+ * one process usually sends many requests in a row, and a process that drops a group (or a pid
+ * that is reused) must not keep the old groups for long. The kernel checks permissions with the
+ * process's real credentials too (default_permissions), so this only ever adds a second check.
  */
 final class Groups {
-    private final Cache<Integer, int[]> byPid = Caffeine.newBuilder().maximumSize(4096).expireAfterWrite(Duration.ofSeconds(1)).build();
+    private final Cache<Integer, int[]> byPid = Caffeine.newBuilder().maximumSize(4096).expireAfterWrite(Duration.ofMillis(50)).build();
 
     int[] of(int pid) {
         return byPid.get(pid, Groups::read);

@@ -153,6 +153,32 @@ class PosixLocksTest {
     }
 
     @Test
+    void aLockWaitThatWouldCloseACycleIsRefusedWithEdeadlk() throws Exception {
+        try (MountedFs m = MountedFs.create(tmp);
+                PosixProcess a = PosixProcess.syscalls(null);
+                PosixProcess b = PosixProcess.syscalls(null)) {
+            Path f = Files.write(m.dir().resolve("f"), new byte[100]);
+            long afd = a.callOk("open", f, 2, "644");
+            long bfd = b.callOk("open", f, 2, "644");
+            assertEquals("ok 0", a.call("setlk", afd, WRLCK, 0, 10), "a holds 0..9");
+            assertEquals("ok 0", b.call("setlk", bfd, WRLCK, 10, 10), "b holds 10..19");
+            a.send("setlkw\t" + afd + "\t" + WRLCK + "\t10\t10");
+            assertNull(a.nextLine(Duration.ofMillis(300)), "a waits for b");
+            assertEquals("err 35 EDEADLK", b.call("setlkw", bfd, WRLCK, 0, 10), "b waiting for a would deadlock: EDEADLK");
+            assertEquals("ok 0", b.call("close", bfd), "b gives up its locks");
+            assertEquals("ok 0", a.expectLine(), "and a gets 10..19");
+            int fd = PosixSyscalls.open(f, PosixSyscalls.O_RDWR).expectOk("open").fd();
+            try {
+                PosixSyscalls.LockInfo held = PosixSyscalls.getlk(fd, F_WRLCK, 0, 0);
+                assertEquals(F_WRLCK, held.type());
+                assertEquals(a.pid(), held.pid(), "a holds the locks now");
+            } finally {
+                PosixSyscalls.close(fd);
+            }
+        }
+    }
+
+    @Test
     void flockExclusiveRefusesOthersWithWouldBlockUntilTheHolderClosesTheFile() throws Exception {
         try (MountedFs m = MountedFs.create(tmp)) {
             Path f = Files.writeString(m.dir().resolve("f"), "x");
