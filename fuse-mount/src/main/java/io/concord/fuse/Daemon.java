@@ -47,7 +47,7 @@ public final class Daemon {
             fs = ConcordFs.mount(device, new NoLockManager(), new MountOptions(o.journal(), o.readOnly(), o.commitInterval(),
                     o.metadataCacheBytes(), Clock.systemUTC(), java.time.Duration.ofMillis(200)));
             FuseSession session = FuseSession.mount(fs, at, new FuseSession.Config(devicePath.toAbsolutePath().toString(), o.readOnly(),
-                    o.noExec(), o.allowOther(), o.queues(), o.attrTimeout(), o.entryTimeout(), o.direct()));
+                    o.noExec(), o.allowOther(), o.queues(), o.attrTimeout(), o.entryTimeout(), o.direct(), o.readaheadKb()));
             Daemon d = new Daemon(device, fs, session);
             Runtime.getRuntime().addShutdownHook(d.shutdownHook);
             LOG.log(System.Logger.Level.INFO, "mounted " + devicePath + " on " + at + " (journal " + o.journal() + (o.readOnly() ? ", read-only" : "") + ")");

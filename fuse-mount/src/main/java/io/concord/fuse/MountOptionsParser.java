@@ -13,7 +13,8 @@ import java.util.Set;
  * page cache for file data), {@code metadata_cache_mb=N}, {@code attr_timeout=S},
  * {@code entry_timeout=S} (seconds, fractions allowed), {@code queues=N} (/dev/fuse queues),
  * {@code commit=S} (journal commit interval), {@code foreground}, {@code log=PATH},
- * {@code noexec}/{@code exec}, {@code allow_other} (the default) / {@code noallow_other}.
+ * {@code noexec}/{@code exec}, {@code allow_other} (the default) / {@code noallow_other},
+ * {@code readahead_kb=N} (the mount's readahead, 1024 by default; 0 leaves the kernel's).
  *
  * <p>Generic options that mount(8) and fstab use and that need nothing from us are accepted:
  * {@code defaults}, {@code _netdev}, {@code auto}, {@code noauto}, {@code nofail}, {@code user},
@@ -28,7 +29,8 @@ public final class MountOptionsParser {
 
     /** The parsed options. */
     public record Options(boolean readOnly, boolean nolock, int journal, boolean direct, long metadataCacheBytes, Duration attrTimeout,
-            Duration entryTimeout, int queues, Duration commitInterval, boolean foreground, Path log, boolean noExec, boolean allowOther) {
+            Duration entryTimeout, int queues, Duration commitInterval, boolean foreground, Path log, boolean noExec, boolean allowOther,
+            int readaheadKb) {
     }
 
     private MountOptionsParser() {
@@ -48,6 +50,7 @@ public final class MountOptionsParser {
         Path log = null;
         boolean noExec = false;
         boolean allowOther = true;
+        int readahead = 1024;
         if (options != null && !options.isBlank()) {
             for (String raw : options.split(",")) {
                 String o = raw.trim();
@@ -73,6 +76,7 @@ public final class MountOptionsParser {
                     case "exec" -> noExec = false;
                     case "allow_other" -> allowOther = true;
                     case "noallow_other" -> allowOther = false;
+                    case "readahead_kb" -> readahead = (int) number(key, value, 0, 65536);
                     case "comment" -> { }
                     default -> {
                         if (!GENERIC.contains(key) && !key.startsWith("x-")) {
@@ -85,7 +89,7 @@ public final class MountOptionsParser {
         if (commit.isZero() || commit.isNegative()) {
             throw new ConcordException("commit= must be positive");
         }
-        return new Options(ro, nolock, journal, direct, cache, attr, entry, queues, commit, foreground, log, noExec, allowOther);
+        return new Options(ro, nolock, journal, direct, cache, attr, entry, queues, commit, foreground, log, noExec, allowOther, readahead);
     }
 
     private static String require(String key, String value) {

@@ -40,10 +40,12 @@ final class MountPoint {
         return abs;
     }
 
-    /** True when the kernel says the mount's daemon is gone (ENOTCONN on access). */
+    /**
+     * True when the kernel says the mount's daemon is gone (ENOTCONN). Probed by opening the
+     * directory, which always reaches the daemon: a stat may be answered from cached attributes.
+     */
     static boolean isStale(Path dir) {
-        try {
-            Files.readAttributes(dir, "unix:ino");
+        try (var listing = Files.newDirectoryStream(dir)) {
             return false;
         } catch (IOException e) {
             return e.getMessage() != null && e.getMessage().contains("Transport endpoint is not connected");

@@ -54,7 +54,7 @@ class MalformedRequestTest {
         assertTrue(!fd.failed(), "open the reply file");
         channel = FuseChannel.over((int) fd.value());
         ops = new FuseOps(fs, channel, new NodeTable(fs.root()),
-                new FuseSession.Config("fuzz", false, false, true, 1, Duration.ofSeconds(1), Duration.ofSeconds(1), false));
+                new FuseSession.Config("fuzz", false, false, true, 1, Duration.ofSeconds(1), Duration.ofSeconds(1), false, 0));
     }
 
     @AfterEach

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -183,8 +182,9 @@ final class ForkedMount implements AutoCloseable {
 
     /** True when a stat of {@code dir} succeeds (a mount whose daemon is gone answers ENOTCONN). */
     static boolean answers(Path dir) {
-        try {
-            Files.readAttributes(dir, BasicFileAttributes.class);
+        // Open the directory: that always reaches the daemon, where a stat may be answered from
+        // the kernel's cached attributes even after the daemon died.
+        try (var listing = Files.newDirectoryStream(dir)) {
             return true;
         } catch (IOException e) {
             return false;
