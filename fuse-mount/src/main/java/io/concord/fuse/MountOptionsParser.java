@@ -11,7 +11,7 @@ import java.util.Set;
  * <p>Concord's own: {@code ro}/{@code rw}, {@code nolock} (single node: the local lock manager),
  * {@code journal=N} (the node slot; 0 by default), {@code direct} (O_DIRECT to the device and no
  * page cache for file data), {@code metadata_cache_mb=N}, {@code attr_timeout=S},
- * {@code entry_timeout=S} (seconds, fractions allowed), {@code queues=N} (/dev/fuse queues),
+ * {@code entry_timeout=S} (seconds, fractions allowed; 30 by default), {@code queues=N} (/dev/fuse queues),
  * {@code commit=S} (journal commit interval), {@code foreground}, {@code log=PATH},
  * {@code noexec}/{@code exec}, {@code allow_other} (the default) / {@code noallow_other},
  * {@code readahead_kb=N} (the mount's readahead, 1024 by default; 0 leaves the kernel's).
@@ -42,8 +42,11 @@ public final class MountOptionsParser {
         int journal = 0;
         boolean direct = false;
         long cache = 64L << 20;
-        Duration attr = Duration.ofSeconds(1);
-        Duration entry = Duration.ofSeconds(1);
+        // Long by default: the kernel's caches are kept right by invalidation notifications when
+        // something changes behind its back (another node), not by expiring them, as GFS2's caches
+        // stay valid for as long as the glock is held. With nolock every change passes the kernel.
+        Duration attr = Duration.ofSeconds(30);
+        Duration entry = Duration.ofSeconds(30);
         int queues = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         Duration commit = Duration.ofSeconds(5);
         boolean foreground = false;
