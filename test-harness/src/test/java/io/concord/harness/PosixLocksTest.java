@@ -137,6 +137,17 @@ class PosixLocksTest {
             assertEquals("ok 0", holder.call("setlk", hfd, WRLCK, 0, 0));
             waiter.send("setlkw\t" + wfd + "\t" + WRLCK + "\t0\t0");
             assertNull(waiter.nextLine(Duration.ofMillis(500)), "F_SETLKW waits while the lock is held");
+            // A request that waits never stalls the others: the mount keeps serving meanwhile.
+            long t0 = System.nanoTime();
+            Path others = Files.createDirectory(m.dir().resolve("meanwhile"));
+            for (int i = 0; i < 200; i++) {
+                Files.writeString(others.resolve("f" + i), "served while a lock request waits");
+            }
+            try (var listing = Files.list(others)) {
+                assertEquals(200, listing.count(), "every other request was served while SETLKW waited");
+            }
+            assertTrue(System.nanoTime() - t0 < 20_000_000_000L, "and promptly");
+            assertNull(waiter.nextLine(Duration.ofMillis(10)), "the waiter is still waiting");
             assertEquals("ok 0", holder.call("setlk", hfd, UNLCK, 0, 0), "the holder unlocks");
             assertEquals("ok 0", waiter.expectLine(), "and the waiter gets the lock");
             assertEquals("err 11 EAGAIN", holder.call("setlk", hfd, RDLCK, 0, 0), "which the waiter now holds");
