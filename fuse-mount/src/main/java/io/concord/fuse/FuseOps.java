@@ -262,16 +262,27 @@ final class FuseOps {
             fs.access(c, ino, 1);
         }
         fs.open(c, ino, flags & O_ACCMODE);
-        if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != 0) {
-            try {
-                fs.setattr(c, ino, SetAttr.size(0));
-            } catch (FsException e) {
-                fs.release(ino);
-                throw e;
-            }
-        }
+        truncateOnOpen(c, ino, flags);
         long fh = files.open(ino, flags, false);
         channel.reply(r.fd, r.unique, 0, openOut(fh));
+    }
+
+    /**
+     * O_TRUNC (the kernel passes it to OPEN: ATOMIC_O_TRUNC), as Linux does it: also with O_RDONLY,
+     * provided the caller may write the file (setattr checks that).
+     */
+    private void truncateOnOpen(Caller c, long ino, int flags) {
+        if ((flags & O_TRUNC) == 0) {
+            return;
+        }
+        try {
+            if (fs.getattr(ino).isRegular()) {
+                fs.setattr(c, ino, SetAttr.size(0));
+            }
+        } catch (FsException e) {
+            fs.release(ino);
+            throw e;
+        }
     }
 
     private ByteBuffer openOut(long fh) {
@@ -299,6 +310,14 @@ final class FuseOps {
             if (a.isDirectory()) {
                 throw new FsException(FsException.Kind.IS_DIRECTORY, "is a directory");
             }
+            fs.open(c, a.inode(), flags & O_ACCMODE);
+            truncateOnOpen(c, a.inode(), flags);
+            a = fs.getattr(a.inode());
+            long fh = files.open(a.inode(), flags, false);
+            long node = nodes.nodeId(a.inode());
+            nodes.looked(node);
+            channel.reply(r.fd, r.unique, 0, entryOut(a, node), openOut(fh));
+            return;
         }
         fs.open(c, a.inode(), flags & O_ACCMODE);
         long fh = files.open(a.inode(), flags, false);

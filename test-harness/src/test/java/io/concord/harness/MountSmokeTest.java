@@ -33,4 +33,20 @@ class MountSmokeTest {
             assertTrue(Files.isDirectory(m.dir().resolve("d")));
         }
     }
+
+    /** O_TRUNC truncates also with O_RDONLY when the caller may write, as Linux does on ext4. */
+    @Test
+    void openWithTruncateEmptiesTheFileEvenForReading() throws Exception {
+        try (MountedFs m = MountedFs.create(tmp)) {
+            Path f = m.dir().resolve("t");
+            Files.writeString(f, "some content");
+            // open(2) itself: Java ignores TRUNCATE_EXISTING on a read-only open.
+            int fd = PosixSyscalls.open(f, 0 /* O_RDONLY */ | 01000 /* O_TRUNC */).expectOk("open O_RDONLY|O_TRUNC").fd();
+            PosixSyscalls.close(fd);
+            assertEquals(0, Files.size(f));
+            Files.writeString(f, "again");
+            Files.writeString(f, "x", java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+            assertEquals("x", Files.readString(f));
+        }
+    }
 }
