@@ -883,6 +883,19 @@ public final class ConcordFs implements AutoCloseable {
         });
     }
 
+    /**
+     * Counts the open of a file this caller has just created (O_CREAT): as POSIX says, the call
+     * that creates a file is not checked against the new file's own mode (open(O_CREAT|O_RDWR,
+     * 0444) succeeds).
+     */
+    public void openCreated(long ino) {
+        inspect(ino, () -> {
+            inodes.readHandle(ino);
+            openCounts.merge(ino, 1, Integer::sum);
+            return null;
+        });
+    }
+
     /** The last release of an unlinked inode deletes it. */
     public void release(long ino) {
         Integer left = openCounts.computeIfPresent(ino, (k, v) -> v <= 1 ? null : v - 1);
@@ -1077,7 +1090,12 @@ public final class ConcordFs implements AutoCloseable {
                     // Space this transaction freed is needed: commit the whole operations before
                     // this one, then run it again from the start.
                     commitNow();
-                    result = attempt(op, ops);
+                    try {
+                        result = attempt(op, ops);
+                    } catch (CommitAndRetry again) {
+                        // The operation needs the very space it frees itself: there is not enough.
+                        throw new FsException(Kind.NO_SPACE, "no space left on the filesystem");
+                    }
                 }
                 commitIfLarge();
                 return result;

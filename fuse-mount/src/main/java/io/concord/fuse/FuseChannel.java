@@ -176,7 +176,9 @@ final class FuseChannel implements AutoCloseable {
             return Arena.ofAuto().allocate((need + 63) & ~63L, 64);
         }
         MemorySegment s = pool.poll();
-        return s != null ? s : arena.allocate(pool == smallPool ? SMALL : LARGE, 64);
+        // From an automatic arena: a buffer the full pool turns away is freed by the GC (the shared
+        // session arena only frees at close, so every burst past the pool's size would leak).
+        return s != null ? s : Arena.ofAuto().allocate(pool == smallPool ? SMALL : LARGE, 64);
     }
 
     private void release(MemorySegment s) {
@@ -200,11 +202,21 @@ final class FuseChannel implements AutoCloseable {
         return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * Closes the fds and the readers' buffers. Only once nothing reads or replies any more: a
+     * closed fd number may be reused by the process for something else.
+     */
     @Override
     public void close() {
         closed = true;
         for (int fd : fds) {
             LibC.close(fd);
         }
+        arena.close();
+    }
+
+    /** Marks the channel closing without releasing the fds (their users could not be stopped). */
+    void abandon() {
+        closed = true;
     }
 }

@@ -45,6 +45,9 @@ final class FuseOps {
     private final Groups groups = new Groups();
     /** SETLKW requests still waiting, by request id, so that INTERRUPT can cancel them. */
     private final ConcurrentHashMap<Long, CompletableFuture<Void>> waits = new ConcurrentHashMap<>();
+    /** INTERRUPTs whose target was not waiting yet (they may overtake it): the SETLKW checks here. */
+    private final com.github.benmanes.caffeine.cache.Cache<Long, Boolean> earlyInterrupts = com.github.benmanes.caffeine.cache.Caffeine
+            .newBuilder().maximumSize(10_000).expireAfterWrite(java.time.Duration.ofMinutes(1)).build();
     private volatile int minor = Fuse.KERNEL_MINOR_VERSION;
 
     FuseOps(ConcordFs fs, FuseChannel channel, NodeTable nodes, FuseSession.Config settings) {
@@ -319,7 +322,7 @@ final class FuseOps {
             channel.reply(r.fd, r.unique, 0, entryOut(a, node), openOut(fh));
             return;
         }
-        fs.open(c, a.inode(), flags & O_ACCMODE);
+        fs.openCreated(a.inode());
         long fh = files.open(a.inode(), flags, false);
         long node = nodes.nodeId(a.inode());
         nodes.looked(node);
@@ -487,6 +490,9 @@ final class FuseOps {
         }
         CompletableFuture<Void> granted = flock ? locks.flockWait(ino, l.owner(), l.type()) : locks.lockWait(ino, l);
         waits.put(r.unique, granted);
+        if (earlyInterrupts.asMap().remove(r.unique) != null) {
+            granted.cancel(true);
+        }
         try {
             granted.join();
             channel.reply(r.fd, r.unique, 0);
@@ -509,6 +515,13 @@ final class FuseOps {
         CompletableFuture<Void> w = waits.get(target);
         if (w != null) {
             w.cancel(true);
+        } else {
+            // The INTERRUPT may have overtaken its request (each runs on its own thread): remember it.
+            earlyInterrupts.put(target, Boolean.TRUE);
+            w = waits.get(target);
+            if (w != null && earlyInterrupts.asMap().remove(target) != null) {
+                w.cancel(true);
+            }
         }
     }
 

@@ -223,21 +223,27 @@ public final class FuseSession implements AutoCloseable {
     @Override
     public void close() {
         ending = true;
+        boolean readersDone = false;
+        boolean workersDone = false;
         try {
-            if (!ended.await(100, TimeUnit.MILLISECONDS)) {
+            readersDone = ended.await(100, TimeUnit.MILLISECONDS);
+            if (!readersDone) {
                 LibC.umount2(mountPoint.toString(), LibC.MNT_DETACH);
-                ended.await(5, TimeUnit.SECONDS);
+                readersDone = ended.await(5, TimeUnit.SECONDS);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        workers.shutdown();
-        try {
-            workers.awaitTermination(10, TimeUnit.SECONDS);
+            workers.shutdown();
+            workersDone = workers.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         notifier.close();
-        channel.close();
+        if (readersDone && workersDone) {
+            channel.close();
+        } else {
+            // Something still reads or replies: closing the fds now could let it write into
+            // whatever reuses their numbers. Leave them to the process's exit.
+            LOG.log(System.Logger.Level.WARNING, "FUSE session at " + mountPoint + " closed with requests still in flight; its fds stay open");
+            channel.abandon();
+        }
     }
 }

@@ -299,4 +299,16 @@ class PosixPermissionsTest {
             assertFalse(Files.readString(f).isEmpty());
         }
     }
+
+    /** The open that creates a file is not checked against the new file's mode (git writes loose objects this way). */
+    @Test
+    void createWithAModeThatForbidsTheRequestedAccessStillOpensTheNewFile() throws Exception {
+        try (MountedFs m = openMount(tmp); PosixProcess alice = PosixProcess.syscalls(ALICE)) {
+            PosixSyscalls.chmod(m.dir(), 0777).expectOk("chmod 777 the root");
+            Path f = m.dir().resolve("readonly-object");
+            long fd = alice.callOk("open", f, PosixSyscalls.O_CREAT | PosixSyscalls.O_EXCL | PosixSyscalls.O_RDWR, "444");
+            assertTrue(fd >= 0, "open(O_CREAT|O_EXCL|O_RDWR, 0444) by its creator succeeds");
+            assertEquals(0100444, PosixSyscalls.stat(f).mode() & 0177777, "and the file has the mode asked for");
+        }
+    }
 }
