@@ -50,6 +50,15 @@ final class ExtentMap {
         return out;
     }
 
+    /** The last extent that starts before {@code block} (it may reach past it), or null. */
+    Extent before(Inode inode, long block) {
+        if (block <= 0) {
+            return null;
+        }
+        Btree.Entry e = tree.floor(inode, block - 1);
+        return e == null ? null : Extent.decode(e.key(), e.value(), inode.number());
+    }
+
     /** The first extent that ends after {@code block} (holding it or after it), or null. */
     Extent atOrAfter(Inode inode, long block) {
         Extent x = find(inode, block);

@@ -195,11 +195,12 @@ final class FileData {
         if (inode.hasInlineData()) {
             throw new FsException(Kind.INVALID_ARGUMENT, "inode " + inode.number() + " keeps its data inline and cannot be truncated");
         }
-        Inode cur = inode.withSize(size);
-        if (size < inode.size()) {
-            zeroTail(cur, size);
-            cur = unmapFrom(cur, (size + bs - 1) / bs, between, save);
+        if (size >= inode.size()) {
+            return inode.withSize(size);
         }
+        Inode cur = unmapFrom(inode, (size + bs - 1) / bs, size, between, save);
+        // Zero the cut block's tail only now, after every metadata step has succeeded.
+        zeroTail(cur, size);
         return cur;
     }
 
@@ -208,27 +209,40 @@ final class FileData {
         if (inode.hasInlineData()) {
             return inode;
         }
-        return unmapFrom(inode, 0, between, save);
+        return unmapFrom(inode, 0, 0, between, save);
     }
 
-    private Inode unmapFrom(Inode inode, long fromBlock, Runnable between, java.util.function.Consumer<Inode> save) {
+    /**
+     * Unmaps everything from {@code fromBlock} on, a bounded number of extents per step, from the
+     * end of the file backwards, and ends at {@code finalSize}. After each step the saved size is
+     * the step's cut point, so every step (each may be committed on its own) leaves a file that is
+     * a clean, shorter version of itself: no block past its size stays mapped to old data that a
+     * later growth would show again.
+     */
+    private Inode unmapFrom(Inode inode, long fromBlock, long finalSize, Runnable between, java.util.function.Consumer<Inode> save) {
         Inode cur = inode;
+        long cutEnd = Long.MAX_VALUE / 2;
         while (true) {
-            List<Extent> batch = new ArrayList<>();
-            Extent x = extents.atOrAfter(cur, fromBlock);
-            long at = fromBlock;
-            while (x != null && batch.size() < EXTENTS_PER_STEP) {
-                batch.add(x);
-                at = x.end();
-                x = extents.atOrAfter(cur, at);
+            long stepStart = cutEnd;
+            int taken = 0;
+            Extent x = extents.before(cur, cutEnd);
+            while (x != null && x.end() > fromBlock && taken < EXTENTS_PER_STEP) {
+                stepStart = Math.max(fromBlock, x.logical());
+                taken++;
+                x = extents.before(cur, x.logical());
             }
-            if (batch.isEmpty()) {
-                return cur;
+            boolean last = x == null || x.end() <= fromBlock;
+            if (taken > 0) {
+                cur = unmapAndFree(cur, stepStart, cutEnd);
             }
-            long stepEnd = x == null ? Long.MAX_VALUE / 2 : at;
-            cur = unmapAndFree(cur, fromBlock, stepEnd);
+            long sizeNow = last ? finalSize : Math.min(cur.size(), stepStart * bs);
+            cur = cur.withSize(Math.min(cur.size(), Math.max(sizeNow, finalSize)));
+            if (last) {
+                return cur.withSize(finalSize);
+            }
             save.accept(cur);
             between.run();
+            cutEnd = stepStart;
         }
     }
 
@@ -279,7 +293,9 @@ final class FileData {
             if (!keepSize) {
                 throw new FsException(Kind.NOT_SUPPORTED, "PUNCH_HOLE needs KEEP_SIZE");
             }
-            return clearRange(cur, offset, Math.min(end, cur.size()), false);
+            // Up to the end of the last block, so that a partial last block inside the hole is freed too.
+            long fileEnd = (cur.size() + bs - 1) / bs * bs;
+            return clearRange(cur, offset, Math.min(end, fileEnd), false);
         }
         if (op == FALLOC_FL_ZERO_RANGE) {
             cur = clearRange(cur, offset, end, true);
@@ -298,16 +314,17 @@ final class FileData {
         }
         long firstWhole = (from + bs - 1) / bs;
         long endWhole = to / bs;
-        zeroPartial(inode, from, Math.min(to, firstWhole * bs));
-        if (endWhole >= firstWhole) {
-            zeroPartial(inode, Math.max(from, endWhole * bs), to);
-        }
         Inode cur = inode;
         if (endWhole > firstWhole) {
             cur = unmapAndFree(cur, firstWhole, endWhole);
             if (reallocate) {
                 cur = allocateUnwritten(cur, firstWhole, endWhole);
             }
+        }
+        // The partial edge blocks are zeroed in place last, once nothing above can fail.
+        zeroPartial(cur, from, Math.min(to, firstWhole * bs));
+        if (endWhole >= firstWhole) {
+            zeroPartial(cur, Math.max(from, endWhole * bs), to);
         }
         return cur;
     }
