@@ -12,7 +12,10 @@ import java.util.HexFormat;
  * {@link #sequence()}, so a reader can tell whether it changed since it last looked.
  * {@link #valid()} is false after a holder that could have been writing it died (its last value
  * is lost); the next publication makes it valid again. Readers of an invalid block must rebuild
- * the state from disk.
+ * the state from disk. So must readers of a block with sequence 0: it was never written, or every
+ * node that knew it died together (a resource's master and all its holders), in which case no
+ * survivor can even tell it existed — as with the kernel DLM, where GFS2 checks a magic number in
+ * the block for the same reason.
  */
 public final class LockValueBlock {
     public static final int SIZE = 32;

@@ -64,13 +64,19 @@ import java.util.function.Supplier;
  * An owner that keeps one engine per resource in a map may drop an engine that is
  * {@linkplain #retireIfUnused() unused}: no locks and the initial value block. Retirement is
  * atomic with that check; afterwards {@link #request} and {@link #invalidateValueBlock()} throw
- * {@link Retired}, telling the caller to look the resource up again (see {@link ResourceTable}).
+ * {@link Retired}, telling the caller to look the resource up again (see {@link ResourceTable}); so do
+ * {@link #install} and {@link #takeValueBlock}.
  * The other operations need an existing lock, which a retired engine does not have.
  */
 final class ResourceQueues {
     private static final System.Logger LOG = System.getLogger(ResourceQueues.class.getName());
 
     private final ResourceName resource;
+    // While it answers true, nothing is granted that another holder could notice: new requests and
+    // conversions to modes not covered by the held one queue, and no BASTs are sent. Releases and
+    // down-conversions still go through (they only weaken). The distributed manager freezes its
+    // masters during recovery; the single-node manager never does.
+    private final java.util.function.BooleanSupplier frozen;
     private final ReentrantLock mutex = new ReentrantLock();
     // Guarded by mutex.
     private final Map<HolderId, Entry> entries = new HashMap<>();
@@ -84,7 +90,12 @@ final class ResourceQueues {
     private final AtomicBoolean delivering = new AtomicBoolean();
 
     ResourceQueues(ResourceName resource) {
+        this(resource, () -> false);
+    }
+
+    ResourceQueues(ResourceName resource, java.util.function.BooleanSupplier frozen) {
         this.resource = requireNonNull(resource, "resource");
+        this.frozen = requireNonNull(frozen, "frozen");
     }
 
     ResourceName resource() {
@@ -109,7 +120,7 @@ final class ResourceQueues {
             if (entries.containsKey(holder)) {
                 throw new IllegalStateException(holder + " already has a lock on " + resource + ": convert it");
             }
-            if (converting.isEmpty() && waiting.isEmpty() && compatibleWithHolders(entry, mode)) {
+            if (!frozen.getAsBoolean() && converting.isEmpty() && waiting.isEmpty() && compatibleWithHolders(entry, mode)) {
                 entries.put(holder, entry);
                 granted.add(entry);
                 grant(entry);
@@ -138,7 +149,7 @@ final class ResourceQueues {
                 throw new IllegalStateException(holder + " already has a request for " + entry.requested + " in flight on " + resource);
             }
             future = entry.awaiting(mode);
-            if (compatibleWithHolders(entry, mode)) {
+            if (entry.granted.covers(mode) || !frozen.getAsBoolean() && compatibleWithHolders(entry, mode)) {
                 grant(entry);
             } else if (noQueue) {
                 refuse(entry, new WouldBlockException(resource, mode));
@@ -218,9 +229,14 @@ final class ResourceQueues {
      * the value block is still trustworthy is the caller's business ({@link #invalidateValueBlock()}).
      */
     void purgeNode(long node, Supplier<? extends LockException> reason) {
+        purgeNodes(n -> n == node, reason);
+    }
+
+    /** {@link #purgeNode} for every node {@code node} matches. */
+    void purgeNodes(java.util.function.LongPredicate node, Supplier<? extends LockException> reason) {
         mutex.lock();
         try {
-            List<Entry> doomed = entries.values().stream().filter(e -> e.holder.node() == node).toList();
+            List<Entry> doomed = entries.values().stream().filter(e -> node.test(e.holder.node())).toList();
             doomed.forEach(e -> remove(e, reason));
             if (!doomed.isEmpty()) {
                 reschedule();
@@ -308,6 +324,170 @@ final class ResourceQueues {
         }
     }
 
+    // ---- for the distributed manager's recovery ----
+
+    /**
+     * Puts a lock resent by its holder after a membership change into the queues, replacing any
+     * entry {@code holder} had. The holder's view wins over this engine's: it is the one that acts
+     * on the lock. {@code granted} null and {@code requested} null removes the entry (an unlock
+     * whose answer was lost); a {@code requested} mode the granted one covers is granted at once (a
+     * down-conversion that may have been lost).
+     *
+     * @param publish nullable: a value the holder may not have had published; published only if the
+     *                value block is still at the sequence the holder read ({@code readSequence}),
+     *                so a value that did arrive is not published twice
+     * @return the future of the request in flight, or null if none
+     */
+    CompletableFuture<LockMode> install(HolderId holder, LockMode granted, LockMode requested, Consumer<LockMode> onBlocking,
+                                       byte[] publish, long readSequence) {
+        CompletableFuture<LockMode> future = null;
+        mutex.lock();
+        try {
+            if (retired) {
+                throw new Retired(resource);
+            }
+            Entry old = entries.get(holder);
+            if (old != null) {
+                remove(old, () -> new LockCancelledException(resource, old.requested));
+            }
+            if (publish != null && valueBlock.sequence() == readSequence) {
+                valueBlock = valueBlock.withValue(LockValueBlock.checkedCopy(publish));
+            }
+            if (granted != null || requested != null) {
+                Entry entry = new Entry(holder, onBlocking);
+                entry.granted = granted;
+                entry.read = valueBlock;
+                entries.put(holder, entry);
+                if (requested == null) {
+                    this.granted.add(entry);
+                } else {
+                    future = entry.awaiting(requested);
+                    if (granted == null) {
+                        waiting.addLast(entry);
+                    } else if (granted.covers(requested)) {
+                        this.granted.add(entry);
+                        grant(entry);
+                    } else {
+                        converting.addLast(entry);
+                    }
+                }
+            }
+        } finally {
+            mutex.unlock();
+        }
+        deliver();
+        return future;
+    }
+
+    /**
+     * Settles held modes that resent views left incompatible. That happens only when a conversion
+     * was granted here but its answer was lost: the holder still reports the old mode, while locks
+     * granted after it were compatible only with the new one. So a converting lock whose held mode
+     * clashes with another holder's is given the mode it asked for.
+     *
+     * @return how many conversions it granted so
+     */
+    int settleConflicts() {
+        int settled = 0;
+        mutex.lock();
+        try {
+            for (boolean changed = true; changed; ) {
+                changed = false;
+                for (Entry entry : List.copyOf(converting)) {
+                    if (!compatibleWithOthers(entry, entry.granted)) {
+                        converting.remove(entry);
+                        granted.add(entry);
+                        grant(entry);
+                        settled++;
+                        changed = true;
+                    }
+                }
+            }
+        } finally {
+            mutex.unlock();
+        }
+        deliver();
+        return settled;
+    }
+
+    /**
+     * Publishes {@code value} if the value block is still at {@code sequence}: a value a holder
+     * sent with an unlock or down-conversion that may or may not have arrived before a membership
+     * change. Only a PW or EX holder publishes, and nothing else can publish while it holds, so an
+     * unchanged sequence means the value did not arrive.
+     */
+    void publishIfAt(long sequence, byte[] value) {
+        byte[] copy = LockValueBlock.checkedCopy(value);
+        mutex.lock();
+        try {
+            if (retired) {
+                throw new Retired(resource);
+            }
+            if (valueBlock.sequence() == sequence) {
+                valueBlock = valueBlock.withValue(copy);
+            }
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** Replaces the value block: a new master taking over a resource's state. */
+    void takeValueBlock(LockValueBlock block) {
+        mutex.lock();
+        try {
+            if (retired) {
+                throw new Retired(resource);
+            }
+            valueBlock = requireNonNull(block, "block");
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    LockValueBlock valueBlock() {
+        mutex.lock();
+        try {
+            return valueBlock;
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** Whether some lock of a node {@code node} matches holds PW or EX (it may have been changing the value block). */
+    boolean writerAmong(java.util.function.LongPredicate node) {
+        mutex.lock();
+        try {
+            return entries.values().stream().anyMatch(e -> node.test(e.holder.node()) && e.granted != null && e.granted.writesValueBlock());
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** The modes held by holders of nodes {@code node} matches. */
+    List<LockMode> heldModes(java.util.function.LongPredicate node) {
+        mutex.lock();
+        try {
+            return entries.values().stream().filter(e -> node.test(e.holder.node()) && e.granted != null).map(e -> e.granted).toList();
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /**
+     * Grants what can be granted and sends BASTs afresh, forgetting which were sent: after a thaw,
+     * BASTs sent before it may have been lost with the epoch they travelled in.
+     */
+    void thaw() {
+        mutex.lock();
+        try {
+            entries.values().forEach(e -> e.toldFor = null);
+            reschedule();
+        } finally {
+            mutex.unlock();
+        }
+        deliver();
+    }
+
     /** Checks the invariants in the class comment; for tests. */
     void checkInvariants() {
         mutex.lock();
@@ -326,7 +506,7 @@ final class ResourceQueues {
             converting.forEach(e -> check(e.granted != null && e.requested != null, "bad converting entry " + e));
             waiting.forEach(e -> check(e.granted == null && e.requested != null, "bad waiting entry " + e));
             Entry head = converting.isEmpty() ? waiting.peekFirst() : converting.peekFirst();
-            check(head == null || !compatibleWithHolders(head, head.requested), "grantable head left queued: " + head);
+            check(frozen.getAsBoolean() || head == null || !compatibleWithHolders(head, head.requested), "grantable head left queued: " + head);
         } finally {
             mutex.unlock();
         }
@@ -350,6 +530,15 @@ final class ResourceQueues {
             throw new IllegalStateException(holder + " holds no lock on " + resource);
         }
         return entry;
+    }
+
+    private boolean compatibleWithOthers(Entry entry, LockMode mode) {
+        for (Entry other : entries.values()) {
+            if (other != entry && other.granted != null && !other.granted.compatibleWith(mode)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean compatibleWithHolders(Entry entry, LockMode mode) {
@@ -417,6 +606,9 @@ final class ResourceQueues {
     }
 
     private void reschedule() {
+        if (frozen.getAsBoolean()) {
+            return;
+        }
         grantPending();
         sendBlockingAsts();
     }

@@ -16,11 +16,21 @@ import java.util.function.Supplier;
  */
 final class ResourceTable {
     private final ConcurrentMap<ResourceName, ResourceQueues> queues = new ConcurrentHashMap<>();
+    private final java.util.function.Function<ResourceName, ResourceQueues> factory;
+
+    ResourceTable() {
+        this(() -> false);
+    }
+
+    /** @param frozen given to every engine: see {@link ResourceQueues} */
+    ResourceTable(java.util.function.BooleanSupplier frozen) {
+        this.factory = resource -> new ResourceQueues(resource, frozen);
+    }
 
     /** Runs {@code operation} on the resource's engine, creating it if needed. */
     <T> T withQueues(ResourceName resource, Function<ResourceQueues, T> operation) {
         while (true) {
-            ResourceQueues engine = queues.computeIfAbsent(resource, ResourceQueues::new);
+            ResourceQueues engine = queues.computeIfAbsent(resource, factory);
             try {
                 return operation.apply(engine);
             } catch (ResourceQueues.Retired e) {
@@ -55,6 +65,24 @@ final class ResourceTable {
             engine.purgeNode(node, reason);
             dropIfUnused(engine);
         }
+    }
+
+    /** Runs {@code action} on every engine, then drops those left unused. */
+    void forEach(java.util.function.Consumer<ResourceQueues> action) {
+        for (ResourceQueues engine : queues.values()) {
+            action.accept(engine);
+            dropIfUnused(engine);
+        }
+    }
+
+    /** Every resource with an engine now. */
+    java.util.Set<ResourceName> resources() {
+        return java.util.Set.copyOf(queues.keySet());
+    }
+
+    /** Forgets a resource's engine, whatever it holds: its mastery moved to another node. */
+    void remove(ResourceName resource) {
+        queues.remove(resource);
     }
 
     /** For tests. */
