@@ -33,7 +33,20 @@ import java.util.concurrent.atomic.AtomicLong;
 public class DlmBench {
     static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        int status = 1;
+        try {
+            run();
+            status = 0;
+        } catch (Throwable e) {
+            e.printStackTrace();
+        } finally {
+            // ZooKeeper and Netty leave non-daemon threads behind a failure: never hang the script.
+            System.exit(status);
+        }
+    }
+
+    static void run() throws Exception {
         Path dir = Files.createTempDirectory("concord-dlm-bench");
         Path key = dir.resolve("authkey");
         ClusterKey.generate(key, new SecureRandom());

@@ -333,7 +333,9 @@ final class ClusterLock implements Lock {
                 requested = null;
                 pending = null;
                 sent = false;
-                resend = granted == null ? null : new Message.Resend(lockId, resource, granted, null, false, read, null);
+                // The master may have granted or queued it before the change: the resent view
+                // (what is held, or nothing) replaces whatever it has.
+                resend = new Message.Resend(lockId, resource, granted, null, false, read, null);
             } else if (requested != null && sent) {
                 cancelSent = false;
                 boolean down = granted != null && granted.covers(requested);
@@ -380,6 +382,11 @@ final class ClusterLock implements Lock {
         // Completing under the monitor is safe: dependants that call back into this lock take the
         // same (reentrant) monitor on this thread.
         future.completeExceptionally(why);
+    }
+
+    synchronized String describe() {
+        return toString() + (sent ? " sent" : "") + (cancelWanted ? " cancel" + (cancelSent ? "-sent" : "") : "")
+                + (unlocking != null ? " unlocking" + (unlockSent ? "-sent" : "") : "") + " master=" + master + (confirmed ? "" : " unconfirmed");
     }
 
     @Override

@@ -363,6 +363,14 @@ public final class ClusterLockSpace implements LockSpace {
         recovery.notCurrent(peer, frame);
     }
 
+    /** For diagnostics: this node's locks and the queues it masters. */
+    public String describe() {
+        StringBuilder out = new StringBuilder(toString()).append('\n');
+        active.values().forEach(lock -> out.append("  holds ").append(lock.describe()).append('\n'));
+        master.describe(out);
+        return out.toString();
+    }
+
     @Override
     public String toString() {
         return "ClusterLockSpace{" + name + ", epoch " + recovery.epoch() + ", " + recovery.phase() + "}";

@@ -51,7 +51,7 @@ final class MasterRole {
         HolderId id = new HolderId(holder, m.lockId());
         try {
             table.withQueues(m.resource(), engine -> {
-                answer(engine, id, m.resource(), m.mode(), engine.request(id, m.mode(), m.noQueue(), blocking(id, m.resource())));
+                engine.request(id, m.mode(), m.noQueue(), blocking(id, m.resource()), answer(engine, id, m.resource(), m.mode()));
                 return null;
             });
         } catch (IllegalStateException e) {
@@ -67,7 +67,7 @@ final class MasterRole {
                 if (m.publish() != null) {
                     engine.stageValue(id, m.publish());
                 }
-                answer(engine, id, m.resource(), m.mode(), engine.convert(id, m.mode(), m.noQueue()));
+                engine.convert(id, m.mode(), m.noQueue(), answer(engine, id, m.resource(), m.mode()));
                 return null;
             });
         } catch (IllegalStateException e) {
@@ -95,13 +95,10 @@ final class MasterRole {
         return wanted -> replies.toHolder(id.node(), new Message.Blocking(id.lockId(), resource, wanted));
     }
 
-    // The engine completes the future outside its mutex, in the order of its grants and BASTs, so
-    // the holder sees its Granted before any Blocking aimed at that grant.
-    private void answer(ResourceQueues engine, HolderId id, ResourceName resource, LockMode mode, CompletableFuture<LockMode> future) {
-        if (future == null) {
-            return;
-        }
-        future.whenComplete((grantedMode, failure) -> {
+    // Attached to the engine's future before it can complete, so the engine delivers it in order
+    // with its BASTs: the holder sees its Granted before any Blocking aimed at that grant.
+    private java.util.function.BiConsumer<LockMode, Throwable> answer(ResourceQueues engine, HolderId id, ResourceName resource, LockMode mode) {
+        return (grantedMode, failure) -> {
             if (failure == null) {
                 // Only this holder's next message changes its entry, and it sends none before this answer.
                 LockValueBlock read = engine.valueBlock(id);
@@ -118,7 +115,7 @@ final class MasterRole {
             if (reason != null) {
                 replies.toHolder(id.node(), new Message.Refused(id.lockId(), resource, mode, reason));
             }
-        });
+        };
     }
 
     // ---- recovery; the phase lock is held for writing ----
@@ -163,8 +160,8 @@ final class MasterRole {
     void install(long holder, Message.Resend m) {
         HolderId id = new HolderId(holder, m.lockId());
         table.withQueues(m.resource(), engine -> {
-            answer(engine, id, m.resource(), m.requested(),
-                    engine.install(id, m.granted(), m.requested(), blocking(id, m.resource()), null, 0));
+            engine.install(id, m.granted(), m.requested(), blocking(id, m.resource()), null, 0,
+                    m.requested() == null ? null : answer(engine, id, m.resource(), m.requested()));
             return null;
         });
         resent.computeIfAbsent(m.resource(), r -> new ArrayList<>()).add(m);
@@ -243,6 +240,10 @@ final class MasterRole {
         for (ResourceName resource : table.resources()) {
             table.remove(resource);
         }
+    }
+
+    void describe(StringBuilder out) {
+        table.forEach(engine -> out.append("  masters ").append(engine).append('\n'));
     }
 
     /** For tests and diagnostics. */

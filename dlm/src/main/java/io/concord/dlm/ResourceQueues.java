@@ -109,9 +109,20 @@ final class ResourceQueues {
      * @throws Retired if this engine was retired
      */
     CompletableFuture<LockMode> request(HolderId holder, LockMode mode, boolean noQueue, Consumer<LockMode> onBlocking) {
+        return request(holder, mode, noQueue, onBlocking, null);
+    }
+
+    /**
+     * {@link #request(HolderId, LockMode, boolean, Consumer)} with {@code onAnswer} attached to the
+     * future before anything can complete it: so the answer is delivered in order with the BASTs
+     * that follow it (a callback attached after the call returned could run after a BAST aimed at
+     * the grant it reports).
+     */
+    CompletableFuture<LockMode> request(HolderId holder, LockMode mode, boolean noQueue, Consumer<LockMode> onBlocking,
+                                        java.util.function.BiConsumer<LockMode, Throwable> onAnswer) {
         requireNonNull(mode, "mode");
         Entry entry = new Entry(requireNonNull(holder, "holder"), requireNonNull(onBlocking, "onBlocking"));
-        CompletableFuture<LockMode> future = entry.awaiting(mode);
+        CompletableFuture<LockMode> future = answered(entry.awaiting(mode), onAnswer);
         mutex.lock();
         try {
             if (retired) {
@@ -140,6 +151,12 @@ final class ResourceQueues {
 
     /** A conversion of {@code holder}'s granted lock to {@code mode}. */
     CompletableFuture<LockMode> convert(HolderId holder, LockMode mode, boolean noQueue) {
+        return convert(holder, mode, noQueue, null);
+    }
+
+    /** {@link #convert(HolderId, LockMode, boolean)} with {@code onAnswer} attached first (see {@link #request}). */
+    CompletableFuture<LockMode> convert(HolderId holder, LockMode mode, boolean noQueue,
+                                        java.util.function.BiConsumer<LockMode, Throwable> onAnswer) {
         requireNonNull(mode, "mode");
         CompletableFuture<LockMode> future;
         mutex.lock();
@@ -148,7 +165,7 @@ final class ResourceQueues {
             if (entry.requested != null) {
                 throw new IllegalStateException(holder + " already has a request for " + entry.requested + " in flight on " + resource);
             }
-            future = entry.awaiting(mode);
+            future = answered(entry.awaiting(mode), onAnswer);
             if (entry.granted.covers(mode) || !frozen.getAsBoolean() && compatibleWithHolders(entry, mode)) {
                 grant(entry);
             } else if (noQueue) {
@@ -339,7 +356,7 @@ final class ResourceQueues {
      * @return the future of the request in flight, or null if none
      */
     CompletableFuture<LockMode> install(HolderId holder, LockMode granted, LockMode requested, Consumer<LockMode> onBlocking,
-                                       byte[] publish, long readSequence) {
+                                       byte[] publish, long readSequence, java.util.function.BiConsumer<LockMode, Throwable> onAnswer) {
         CompletableFuture<LockMode> future = null;
         mutex.lock();
         try {
@@ -348,7 +365,12 @@ final class ResourceQueues {
             }
             Entry old = entries.get(holder);
             if (old != null) {
-                remove(old, () -> new LockCancelledException(resource, old.requested));
+                // Replaced, not refused: the holder's view includes whatever it still wants, and an
+                // answer to the old entry would tell it otherwise.
+                entries.remove(holder);
+                this.granted.remove(old);
+                converting.remove(old);
+                waiting.remove(old);
             }
             if (publish != null && valueBlock.sequence() == readSequence) {
                 valueBlock = valueBlock.withValue(LockValueBlock.checkedCopy(publish));
@@ -361,7 +383,7 @@ final class ResourceQueues {
                 if (requested == null) {
                     this.granted.add(entry);
                 } else {
-                    future = entry.awaiting(requested);
+                    future = answered(entry.awaiting(requested), onAnswer);
                     if (granted == null) {
                         waiting.addLast(entry);
                     } else if (granted.covers(requested)) {
@@ -683,6 +705,14 @@ final class ResourceQueues {
                 delivering.set(false);
             }
         }
+    }
+
+    private static CompletableFuture<LockMode> answered(CompletableFuture<LockMode> future,
+                                                        java.util.function.BiConsumer<LockMode, Throwable> onAnswer) {
+        if (onAnswer != null) {
+            future.whenComplete(onAnswer);
+        }
+        return future;
     }
 
     /** Thrown by operations on a retired engine: look the resource up again. */

@@ -63,6 +63,46 @@ class ClusterLockSpaceTest {
     }
 
     @Test
+    void twoNodesTakingExclusiveTurnsOnBastsNeverStall() throws Exception {
+        Node a = cluster.start("a", "fs");
+        Node b = cluster.start("b", "fs");
+        for (Node masterNode : List.of(a, b)) {
+            ResourceName resource = resources(50).stream()
+                    .filter(r -> a.space.masterOf(r).incarnation() == masterNode.self().incarnation()).findFirst().orElseThrow();
+            java.util.concurrent.atomic.AtomicLong bounces = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            List<CompletableFuture<Void>> players = new ArrayList<>();
+            for (Node node : List.of(a, b)) {
+                java.util.concurrent.Semaphore blocked = new java.util.concurrent.Semaphore(0);
+                Lock lock = node.space.newLock(resource, (l, wanted) -> blocked.release());
+                players.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        while (!stop.get() && bounces.get() < 3000) {
+                            lock.request(LockMode.EX).get(10, TimeUnit.SECONDS);
+                            bounces.incrementAndGet();
+                            // Hold until the other node's request sends a BAST (none comes after the last bounce).
+                            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                            while (!blocked.tryAcquire(10, TimeUnit.MILLISECONDS) && bounces.get() < 3000) {
+                                if (System.nanoTime() > deadline) {
+                                    throw new IllegalStateException("no BAST within 10 s");
+                                }
+                            }
+                            blocked.drainPermits();
+                            lock.unlock().get(10, TimeUnit.SECONDS);
+                        }
+                    } catch (Exception e) {
+                        stop.set(true);
+                        throw new IllegalStateException(node.name + " stalled at bounce " + bounces.get() + " on " + resource
+                                + "\n" + a.space.describe() + b.space.describe(), e);
+                    }
+                }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
+            }
+            CompletableFuture.allOf(players.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            assertTrue(bounces.get() >= 3000);
+        }
+    }
+
+    @Test
     void tryLockFailsAtOnceAndCancelWithdrawsAQueuedRequest() throws Exception {
         Node a = cluster.start("a", "fs");
         Node b = cluster.start("b", "fs");
