@@ -347,7 +347,7 @@ public final class ClusterLockSpace implements LockSpace {
         var read = recovery.readLock();
         read.lock();
         try {
-            if (recovery.current(frame)) {
+            if (recovery.current(peer, frame)) {
                 switch (message) {
                     case Message.Request m -> fromHolder(frame.sender(), m);
                     case Message.Convert m -> fromHolder(frame.sender(), m);

@@ -221,9 +221,30 @@ final class LockSpaceRecovery {
 
     // ---- frames (transport thread) ----
 
-    /** Whether a lock frame is of the current epoch and from a member; the caller holds the read lock. */
-    boolean current(Frame frame) {
-        return frame.epoch() == epoch && members.containsKey(frame.sender()) && phase != Phase.CLOSED;
+    /**
+     * Whether a lock frame is of the current epoch and from a member, sent over a connection that
+     * authenticated as that member's node; the caller holds the read lock.
+     */
+    boolean current(String peer, Frame frame) {
+        return frame.epoch() == epoch && fromMember(peer, frame) && phase != Phase.CLOSED;
+    }
+
+    private void logDropped(String peer, Frame frame) {
+        Member claimed = members.get(frame.sender());
+        if (claimed != null && !claimed.name().equals(peer)) {
+            LOG.log(System.Logger.Level.WARNING, "refused " + frame + ": node " + peer + " claims incarnation "
+                    + frame.sender() + ", which is " + claimed.name() + "'s");
+        } else {
+            LOG.log(System.Logger.Level.DEBUG, () -> "refused " + frame + " from " + peer + " at epoch " + epoch
+                    + (claimed == null ? " (not from a member)" : ""));
+        }
+    }
+
+    // Every node holds the cluster key, so the transport proves only that the peer is some node of
+    // the cluster and which name it gave: the incarnation it claims must be that name's.
+    private boolean fromMember(String peer, Frame frame) {
+        Member sender = members.get(frame.sender());
+        return sender != null && sender.name().equals(peer);
     }
 
     /** A recovery frame: acted on now if it is of the current epoch and from a member, held if newer. */
@@ -234,8 +255,8 @@ final class LockSpaceRecovery {
                 early.add(new PeerFrame(peer, frame));
                 return;
             }
-            if (frame.epoch() < epoch || !members.containsKey(frame.sender()) || phase == Phase.CLOSED) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "dropped " + frame + " from " + peer + " at epoch " + epoch);
+            if (frame.epoch() < epoch || !fromMember(peer, frame) || phase == Phase.CLOSED) {
+                logDropped(peer, frame);
                 return;
             }
             long from = frame.sender();
@@ -277,11 +298,11 @@ final class LockSpaceRecovery {
         boolean now;
         phaseLock.writeLock().lock();
         try {
-            now = frame.epoch() == epoch && members.containsKey(frame.sender()) && phase != Phase.CLOSED;
+            now = frame.epoch() == epoch && fromMember(peer, frame) && phase != Phase.CLOSED;
             if (frame.epoch() > epoch) {
                 early.add(new PeerFrame(peer, frame));
             } else if (!now) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "dropped " + frame + " from " + peer + " at epoch " + epoch);
+                logDropped(peer, frame);
             }
         } finally {
             phaseLock.writeLock().unlock();

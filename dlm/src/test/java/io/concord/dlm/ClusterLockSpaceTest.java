@@ -103,6 +103,33 @@ class ClusterLockSpaceTest {
     }
 
     @Test
+    void framesFromAnOlderEpochOrAnImpostorAreRefusedAndCurrentOnesServed() throws Exception {
+        Node a = cluster.start("a", "fs");
+        Node b = cluster.start("b", "fs");
+        List<ResourceName> onA = resources(200).stream()
+                .filter(r -> a.space.masterOf(r).incarnation() == a.self().incarnation()).limit(3).toList();
+        long epoch = a.space.epoch();
+        long bIncarnation = b.self().incarnation();
+        int wire = io.concord.dlm.wire.Frame.lockSpaceId("fs");
+        // As b, but in the epoch before: must be dropped.
+        b.transport.send("a", a.transport.localAddress(), new io.concord.dlm.wire.Frame(wire, epoch - 1, bIncarnation,
+                new io.concord.dlm.wire.Message.Request(900_001, onA.get(0), LockMode.EX, false)));
+        // Someone else holding the key, claiming to be b: must be dropped.
+        try (io.concord.dlm.net.NettyTransport impostor = io.concord.dlm.net.NettyTransport.start("mallory",
+                new java.net.InetSocketAddress("127.0.0.1", 0), io.concord.dlm.net.ClusterKey.load(cluster.keyFile()))) {
+            impostor.send("a", a.transport.localAddress(), new io.concord.dlm.wire.Frame(wire, epoch, bIncarnation,
+                    new io.concord.dlm.wire.Message.Request(900_002, onA.get(1), LockMode.EX, false)));
+            // As b, now: served, so an EX of a's own then waits (this is what shows the test could fail).
+            b.transport.send("a", a.transport.localAddress(), new io.concord.dlm.wire.Frame(wire, epoch, bIncarnation,
+                    new io.concord.dlm.wire.Message.Request(900_003, onA.get(2), LockMode.EX, false)));
+            Thread.sleep(500);
+        }
+        assertEquals(LockMode.EX, a.space.newLock(onA.get(0), null).lock(LockMode.EX, Duration.ofSeconds(2)), "stale-epoch request was queued");
+        assertEquals(LockMode.EX, a.space.newLock(onA.get(1), null).lock(LockMode.EX, Duration.ofSeconds(2)), "impostor's request was queued");
+        assertThrows(LockTimeoutException.class, () -> a.space.newLock(onA.get(2), null).lock(LockMode.EX, Duration.ofMillis(500)));
+    }
+
+    @Test
     void tryLockFailsAtOnceAndCancelWithdrawsAQueuedRequest() throws Exception {
         Node a = cluster.start("a", "fs");
         Node b = cluster.start("b", "fs");
