@@ -17,6 +17,8 @@ import java.nio.file.Path;
  * {@code concord}: the operator's tool.
  * <ul>
  * <li>{@code concord info DEVICE} — what the superblock says.</li>
+ * <li>{@code concord keygen FILE} — make a cluster key for the lock manager (like
+ *     corosync-keygen): 64 random bytes, mode 0600, never over an existing file; copy it to every node.</li>
  * <li>{@code concord shell [-j JOURNAL] [-r] DEVICE} — mount the filesystem in this process
  *     (single node, nolock) and run commands on it, one a line, from standard input: the way to
  *     use Concord before the FUSE mount exists, and a debugfs-like tool after.</li>
@@ -25,6 +27,7 @@ import java.nio.file.Path;
 public final class ConcordCommand {
     static final String USAGE = """
             usage: concord info DEVICE
+                   concord keygen FILE
                    concord shell [-j JOURNAL] [-r] DEVICE""";
 
     private ConcordCommand() {
@@ -44,6 +47,7 @@ public final class ConcordCommand {
             return switch (argv[0]) {
                 case "info" -> info(rest, out);
                 case "shell" -> shell(rest, out, err);
+                case "keygen" -> keygen(rest, out);
                 default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
             };
         } catch (Args.UsageException e) {
@@ -56,6 +60,23 @@ public final class ConcordCommand {
         } catch (RuntimeException e) {
             return Internal.report("concord", e, err);
         }
+    }
+
+    private static int keygen(String[] argv, PrintStream out) {
+        Args a = Args.parse(argv, "", "");
+        if (a.operands.size() != 1) {
+            throw new Args.UsageException("keygen takes one file");
+        }
+        Path file = Path.of(a.operands.get(0));
+        try {
+            io.concord.dlm.net.ClusterKey.generate(file, new java.security.SecureRandom());
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new Args.UsageException(file + " exists; a cluster key is never overwritten (every node must keep the same one)");
+        } catch (java.io.IOException e) {
+            throw new ConcordException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        out.println("wrote a cluster key to " + file + " (mode 0600): copy it to every node of the cluster");
+        return 0;
     }
 
     private static int info(String[] argv, PrintStream out) {

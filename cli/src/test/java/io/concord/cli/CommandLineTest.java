@@ -53,6 +53,18 @@ class CommandLineTest {
     }
 
     @Test
+    void keygenWritesAPrivateKeyOnceAndNeverOverwritesIt() throws Exception {
+        Path key = tmp.resolve("authkey");
+        assertEquals(0, concord("keygen", key.toString()));
+        assertEquals(64, Files.size(key));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+        byte[] first = Files.readAllBytes(key);
+        assertEquals(1, concord("keygen", key.toString()));
+        assertOneCleanLine("never overwritten");
+        assertTrue(java.util.Arrays.equals(first, Files.readAllBytes(key)), "the key changed");
+    }
+
+    @Test
     void mkfsThenInfoShowsTheLockTable() throws Exception {
         Path img = image(256L << 20);
         assertEquals(0, mkfs("-q", "-t", "alpha:data", "-j", "3", img.toString()));
