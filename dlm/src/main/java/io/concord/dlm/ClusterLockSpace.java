@@ -116,6 +116,24 @@ public final class ClusterLockSpace implements LockSpace {
     }
 
     /**
+     * Claims this node's journal: the lowest slot below {@code journals} that no live member and
+     * no unrecovered dead one holds (one ZooKeeper round trip per slot tried).
+     */
+    public int claimJournalSlot(int journals) {
+        return membership.claimJournalSlot(journals);
+    }
+
+    /** Claims journal slot {@code wanted} (a mount's {@code journal=N}). */
+    public int claimJournalSlot(int journals, int wanted) {
+        return membership.claimJournalSlot(journals, wanted);
+    }
+
+    /** The journal a dead member wrote, for the survivor that replays it. */
+    public java.util.OptionalInt journalSlotOf(Member member) {
+        return membership.journalSlotOf(member.incarnation());
+    }
+
+    /**
      * Tells the cluster that {@code member} is recovered (fenced, its journal replayed): its locks
      * are released and grants resume everywhere. Blocks for one ZooKeeper write.
      */

@@ -276,6 +276,23 @@ class ClusterLockSpaceTest {
     }
 
     @Test
+    void eachNodeClaimsItsOwnJournalAndADeadOnesStaysTakenUntilRecovered() throws Exception {
+        Node a = cluster.start("a", "fs");
+        Node b = cluster.start("b", "fs");
+        assertEquals(0, a.space.claimJournalSlot(3));
+        assertEquals(1, b.space.claimJournalSlot(3));
+        Member dead = b.self();
+        b.crash();
+        assertEquals(dead, a.failed.poll(20, TimeUnit.SECONDS));
+        assertEquals(java.util.OptionalInt.of(1), a.space.journalSlotOf(dead), "the survivor must find the dead node's journal");
+        Node c = cluster.start("c", "fs");
+        assertEquals(2, c.space.claimJournalSlot(3), "a dead node's journal was given away before its recovery");
+        a.space.recovered(dead);
+        Node d = cluster.start("d", "fs");
+        assertEquals(1, d.space.claimJournalSlot(3));
+    }
+
+    @Test
     void aCleanLeaveNeedsNoRecovery() throws Exception {
         Node a = cluster.start("a", "fs");
         Node b = cluster.start("b", "fs");

@@ -5,6 +5,15 @@ public interface Membership extends AutoCloseable {
     /** Registers this node; epochs and the rest reach the listener from now on. */
     Member join();
 
+    /** Claims the lowest free journal slot below {@code slotCount} for this node; see {@link ZkMembership#claimJournalSlot(int)}. */
+    int claimJournalSlot(int slotCount);
+
+    /** Claims journal slot {@code wanted}; see {@link ZkMembership#claimJournalSlot(int, int)}. */
+    int claimJournalSlot(int slotCount, int wanted);
+
+    /** The journal slot {@code incarnation} holds, if any: the journal a survivor replays for it. */
+    java.util.OptionalInt journalSlotOf(long incarnation);
+
     /** Records in the cluster that {@code incarnation}'s recovery is done. Idempotent. */
     void markRecovered(long incarnation);
 
