@@ -347,8 +347,9 @@ final class ResourceQueues {
      * Puts a lock resent by its holder after a membership change into the queues, replacing any
      * entry {@code holder} had. The holder's view wins over this engine's: it is the one that acts
      * on the lock. {@code granted} null and {@code requested} null removes the entry (an unlock
-     * whose answer was lost); a {@code requested} mode the granted one covers is granted at once (a
-     * down-conversion that may have been lost).
+     * whose answer was lost); a {@code requested} mode the granted one covers (a down-conversion
+     * that may have been lost) is granted by {@link #settleConflicts()}, once the value block is
+     * settled.
      *
      * @param publish nullable: a value the holder may not have had published; published only if the
      *                value block is still at the sequence the holder read ({@code readSequence}),
@@ -386,10 +387,9 @@ final class ResourceQueues {
                     future = answered(entry.awaiting(requested), onAnswer);
                     if (granted == null) {
                         waiting.addLast(entry);
-                    } else if (granted.covers(requested)) {
-                        this.granted.add(entry);
-                        grant(entry);
                     } else {
+                        // Even a down-conversion waits for settleConflicts(): its grant must carry
+                        // the value block the new master has not settled yet.
                         converting.addLast(entry);
                     }
                 }
@@ -402,7 +402,8 @@ final class ResourceQueues {
     }
 
     /**
-     * Settles held modes that resent views left incompatible. That happens only when a conversion
+     * Grants the resent down-conversions, then settles held modes that resent views left
+     * incompatible. The latter happens only when a conversion
      * was granted here but its answer was lost: the holder still reports the old mode, while locks
      * granted after it were compatible only with the new one. So a converting lock whose held mode
      * clashes with another holder's is given the mode it asked for.
@@ -413,6 +414,13 @@ final class ResourceQueues {
         int settled = 0;
         mutex.lock();
         try {
+            for (Entry entry : List.copyOf(converting)) {
+                if (entry.granted.covers(entry.requested)) {
+                    converting.remove(entry);
+                    granted.add(entry);
+                    grant(entry);
+                }
+            }
             for (boolean changed = true; changed; ) {
                 changed = false;
                 for (Entry entry : List.copyOf(converting)) {

@@ -73,8 +73,11 @@ class ClusterWorkloadTest {
             }
         });
         Thread.sleep(1500);
+        // Cut, recorded, then gone from ZooKeeper: what the node does after the cut reaches no one,
+        // and the survivors' recovery cannot start before the death is in the history.
+        c.cutConnections();
         history.recordNode("test", c.space.epoch(), new LockHistory.NodeDead("c"));
-        c.crash();
+        c.endSession();
         assertEquals(dead, a.failed.poll(20, TimeUnit.SECONDS), "a's recovery hook");
         Thread.sleep(500);
         history.recordNode("test", a.space.epoch(), new LockHistory.Recovered("c"));
@@ -84,6 +87,51 @@ class ClusterWorkloadTest {
         System.out.println("seed " + seed + " with a crash: " + stats + " / " + report);
         assertTrue(report.grants() > 300, "too few grants to mean anything: " + report);
         assertTrue(a.expelled.isEmpty() && b.expelled.isEmpty(), "a survivor was expelled");
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {31})
+    void twoNodesCrashingBackToBackAreBothWaitedForAndTheRestGoOn(long seed) throws Exception {
+        Node a = cluster.start("a", "fs");
+        Node b = cluster.start("b", "fs");
+        Node c = cluster.start("c", "fs");
+        Node d = cluster.start("d", "fs");
+        LockHistory history = LockHistory.inMemory();
+        Workload workload = workload(List.of(a, b, c, d), history, seed, Duration.ofSeconds(4));
+        CompletableFuture<Workload.Stats> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return workload.run();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(1500);
+        Member first = c.self();
+        Member second = d.self();
+        // Back to back: the second death usually lands while the survivors remaster for the first.
+        c.cutConnections();
+        d.cutConnections();
+        history.recordNode("test", c.space.epoch(), new LockHistory.NodeDead("c"));
+        history.recordNode("test", d.space.epoch(), new LockHistory.NodeDead("d"));
+        c.endSession();
+        d.endSession();
+        List<Member> told = new ArrayList<>();
+        while (told.size() < 2) {
+            Member m = a.failed.poll(20, TimeUnit.SECONDS);
+            assertTrue(m != null, "a's recovery hook was not called for both dead nodes: " + told);
+            told.add(m);
+        }
+        assertTrue(told.containsAll(List.of(first, second)), told.toString());
+        Thread.sleep(500);
+        history.recordNode("test", a.space.epoch(), new LockHistory.Recovered("c"));
+        a.space.recovered(first);
+        Thread.sleep(300);
+        history.recordNode("test", a.space.epoch(), new LockHistory.Recovered("d"));
+        b.space.recovered(second);
+        Workload.Stats stats = run.get(120, TimeUnit.SECONDS);
+        LockChecker.Report report = LockChecker.check(history);
+        System.out.println("seed " + seed + " with two crashes: " + stats + " / " + report);
+        assertTrue(report.grants() > 300, "too few grants to mean anything: " + report);
     }
 
     private static Workload workload(List<Node> nodes, LockHistory history, long seed, Duration duration) {

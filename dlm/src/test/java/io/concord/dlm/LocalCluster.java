@@ -123,8 +123,21 @@ final class LocalCluster implements AutoCloseable {
 
         /** Ends the ZooKeeper session and every connection without releasing anything. */
         void crash() {
+            cutConnections();
+            endSession();
+        }
+
+        /**
+         * The first half of a crash: nothing this node does from now on reaches another node,
+         * though the cluster does not know yet. A test records the death between the halves.
+         */
+        void cutConnections() {
             stopped = true;
             transport.close();
+        }
+
+        /** The second half: the ZooKeeper session ends, so the others see the node leave. */
+        void endSession() {
             client.close();
         }
 
