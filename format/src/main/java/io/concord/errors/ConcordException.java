@@ -13,4 +13,9 @@ public class ConcordException extends RuntimeException {
     public ConcordException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /** {@code stackTrace} false: for answers, not failures, thrown too often to pay for a trace. */
+    protected ConcordException(String message, boolean stackTrace) {
+        super(message, null, true, stackTrace);
+    }
 }

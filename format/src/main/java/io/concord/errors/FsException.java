@@ -17,8 +17,17 @@ public class FsException extends ConcordException {
     private final Kind kind;
 
     public FsException(Kind kind, String message) {
-        super(message);
+        super(message, !isAnswer(kind));
         this.kind = kind;
+    }
+
+    /**
+     * The kinds that answer a question rather than report a failure: a name that is not there (every
+     * create looks its name up first), one that already is, a missing attribute. They carry no
+     * stack trace: filling one in cost more than the rest of the lookup that threw it.
+     */
+    private static boolean isAnswer(Kind kind) {
+        return kind == Kind.NOT_FOUND || kind == Kind.EXISTS || kind == Kind.NO_XATTR;
     }
 
     public FsException(Kind kind, String message, Throwable cause) {

@@ -260,13 +260,17 @@ final class Btree {
         edit.blocksDelta--;
     }
 
+    // Decoded nodes are shared (MetadataStore#decoded): no node's arrays are changed in place.
+
     private BtreeNode root(Inode inode) {
-        return BtreeNode.decodeBody(ByteBuffer.wrap(inode.fork()), 0, inode.fork().length, inode.number());
+        byte[] fork = inode.fork();
+        return store.decoded(inode.number(), fork, null, -1, () -> BtreeNode.decodeBody(ByteBuffer.wrap(fork), 0, fork.length, inode.number()));
     }
 
     private BtreeNode child(long owner, BtreeNode node, int c) {
         long b = node.children()[c];
-        return BtreeNode.decodeBlock(store.read(b, BlockType.BTREE_NODE), b, owner, store.fsId());
+        return store.decoded(b, store.image(b, BlockType.BTREE_NODE), BlockType.BTREE_NODE, owner,
+                image -> BtreeNode.decodeBlock(image, b, owner, store.fsId()));
     }
 
     /** The child whose range holds {@code key}: the last whose lower bound is <= key (0 if none). */

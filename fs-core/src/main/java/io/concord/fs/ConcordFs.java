@@ -535,10 +535,18 @@ public final class ConcordFs implements AutoCloseable {
         v = v.withNlink(nlink).withTimes(v.atime(), v.mtime(), now);
         inodes.write(v);
         if (nlink == 0) {
+            boolean open = openCounts.getOrDefault(ino, 0) != 0;
+            if (!open && data.freesInOneStep(v)) {
+                // Freed within this very operation, which commits whole or not at all: no state
+                // in which the inode is unlinked but not yet freed can reach the journal, so it
+                // needs no orphan entry (the usual case: a small file, unlinked while closed).
+                reclaim(ino, false);
+                return;
+            }
             // Through the orphan directory, so that a crash before the blocks are freed is finished at the next mount.
             Inode orphans = inodes.read(orphanDir());
             inodes.write(directories.add(orphans, new io.concord.format.DirEntry(ino, v.type() >> 12, Names.utf8(Long.toString(ino)))));
-            if (openCounts.getOrDefault(ino, 0) == 0) {
+            if (!open) {
                 reclaim(ino);
             }
         }
@@ -546,6 +554,11 @@ public final class ConcordFs implements AutoCloseable {
 
     /** Frees an orphaned inode's blocks, step by step, then the inode itself. */
     private void reclaim(long ino) {
+        reclaim(ino, true);
+    }
+
+    /** {@code orphaned}: the inode may have an entry in the orphan directory, to be removed. */
+    private void reclaim(long ino, boolean orphaned) {
         try (var h = glocks.hold(GlockType.INODE, ino, LockMode.EX)) {
             Inode v = inodes.read(ino);
             Inode cleared = data.freeAll(v, this::commitIfLarge, inodes::write);
@@ -555,10 +568,12 @@ public final class ConcordFs implements AutoCloseable {
             }
             cleared = xattrs.clear(cleared);
             inodes.write(cleared);
-            Inode orphans = inodes.read(orphanDir());
-            Directory.Found f = directories.lookup(orphans, Names.utf8(Long.toString(ino)));
-            if (f != null) {
-                inodes.write(directories.remove(orphans, f.key()));
+            if (orphaned) {
+                Inode orphans = inodes.read(orphanDir());
+                Directory.Found f = directories.lookup(orphans, Names.utf8(Long.toString(ino)));
+                if (f != null) {
+                    inodes.write(directories.remove(orphans, f.key()));
+                }
             }
             inodes.free(cleared);
         }
@@ -1074,7 +1089,7 @@ public final class ConcordFs implements AutoCloseable {
             throw new FsException(Kind.READ_ONLY, "read-only filesystem");
         }
         Ops ops = new Ops();
-        long[] sorted = java.util.Arrays.stream(inos).distinct().sorted().toArray();
+        long[] sorted = ascendingDistinct(inos);
         currentOps.set(ops);
         try {
             for (long ino : sorted) {
@@ -1106,6 +1121,22 @@ public final class ConcordFs implements AutoCloseable {
             currentOps.remove();
             ops.releaseAll();
         }
+    }
+
+    /** The lock order of inode glocks; one or two inodes, almost always, so no stream. */
+    private static long[] ascendingDistinct(long[] inos) {
+        if (inos.length == 1) {
+            return inos;
+        }
+        long[] sorted = inos.clone();
+        java.util.Arrays.sort(sorted);
+        int n = 0;
+        for (int i = 0; i < sorted.length; i++) {
+            if (n == 0 || sorted[i] != sorted[n - 1]) {
+                sorted[n++] = sorted[i];
+            }
+        }
+        return n == sorted.length ? sorted : java.util.Arrays.copyOf(sorted, n);
     }
 
     /** Runs one operation all-or-nothing: on any failure the running transaction is put back. */

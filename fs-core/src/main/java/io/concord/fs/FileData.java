@@ -205,6 +205,14 @@ final class FileData {
     }
 
     /** Frees every data block of the inode, step by step (for deletion). */
+    /**
+     * True when {@link #freeAll} frees all of {@code inode} in one step, never calling its
+     * {@code between}: it has at most one step's worth of extents (every extent holds a block).
+     */
+    boolean freesInOneStep(Inode inode) {
+        return inode.hasInlineData() || inode.blocks() <= EXTENTS_PER_STEP;
+    }
+
     Inode freeAll(Inode inode, Runnable between, java.util.function.Consumer<Inode> save) {
         if (inode.hasInlineData()) {
             return inode;

@@ -49,12 +49,29 @@ final class Glocks implements AutoCloseable {
         this.grantTimeout = grantTimeout;
         this.clock = clock;
         this.demoter = demoter;
-        this.recent = Caffeine.newBuilder().maximumSize(maxIdle).executor(demoter)
+        // The cache's upkeep runs after each new glock. Far below the bound it can evict nothing,
+        // so no glock is retired (no sync, no invalidate): it is done on the spot rather than
+        // paying a thread hand-off per new inode. Near the bound it goes to the demoter, as
+        // retiring may have to sync.
+        this.recent = Caffeine.newBuilder().maximumSize(maxIdle)
+                .executor(task -> {
+                    if (recentSize() < maxIdle / 2) {
+                        task.run();
+                    } else {
+                        demoter.execute(task);
+                    }
+                })
                 .removalListener((ResourceName name, Boolean v, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
                     if (name != null && cause.wasEvicted()) {
                         retireIfIdle(name);
                     }
                 }).build();
+    }
+
+    /** How many glocks the idle bound tracks (as many as possible while it is being built). */
+    private long recentSize() {
+        Cache<ResourceName, Boolean> r = recent;
+        return r == null ? Long.MAX_VALUE : r.estimatedSize();
     }
 
     /** A use of a glock; closing it ends the use (the lock itself stays cached). */
@@ -81,7 +98,11 @@ final class Glocks implements AutoCloseable {
         while (true) {
             Glock g = table.computeIfAbsent(name, n -> new Glock(type, n));
             if (g.acquire(mode)) {
-                recent.put(name, Boolean.TRUE);
+                // A read marks the glock recently used; only a new glock is a write (every write
+                // makes the cache run its upkeep).
+                if (recent.getIfPresent(name) == null) {
+                    recent.put(name, Boolean.TRUE);
+                }
                 return new Holder(g);
             }
             // The glock was retired while we looked it up: take a fresh one.

@@ -29,7 +29,12 @@ final class Inodes {
 
     /** An inode that the filesystem's own structures point at: anything wrong is corruption. */
     Inode read(long number) {
-        return Inode.decode(store.read(number, BlockType.INODE), number, store.fsId());
+        return decode(number, store.image(number, BlockType.INODE));
+    }
+
+    /** Inodes are immutable, so the decoded form of an unchanged image is shared. */
+    private Inode decode(long number, ByteBuffer image) {
+        return store.decoded(number, image, BlockType.INODE, number, b -> Inode.decode(b, number, store.fsId()));
     }
 
     /** An inode named by a handle from outside: a missing one is {@code STALE_HANDLE}. */
@@ -39,14 +44,14 @@ final class Inodes {
         }
         ByteBuffer b;
         try {
-            b = store.read(number, BlockType.INODE);
+            b = store.image(number, BlockType.INODE);
         } catch (CorruptBlockException e) {
             if (looksLikeOtherBlock(number)) {
                 throw stale(number);
             }
             throw e;
         }
-        return Inode.decode(b, number, store.fsId());
+        return decode(number, b);
     }
 
     /** True when the block is sound metadata of another type (reused), or plain data. */

@@ -75,9 +75,19 @@ final class MetadataStore {
 
     /** The current image of a metadata block of type {@code type}, read-only, verified. */
     ByteBuffer read(long block, BlockType type) {
+        return image(block, type).asReadOnlyBuffer().clear();
+    }
+
+    /**
+     * The current image of {@code block} as stored (not a view: the caller must neither change it
+     * nor move its position), verified. Images from the running transaction, the journal and the
+     * cache were verified or built here; checking their CRC again on every read would cost more
+     * than it could find. A block fresh from the device is verified whole before it is kept.
+     */
+    ByteBuffer image(long block, BlockType type) {
         ByteBuffer b = running.images.get(block);
-        if (b == null) {
-            b = committedImage(block);
+        if (b == null && journal != null) {
+            b = journal.committedImageShared(block);
         }
         if (b == null) {
             b = clean.getIfPresent(block);
@@ -89,11 +99,50 @@ final class MetadataStore {
             MetaBlocks.verify(fresh, type, block, fsId);
             b = fresh.asReadOnlyBuffer();
             clean.put(block, b);
-            return b.duplicate();
         }
-        // Images from the running transaction, the journal and the cache were verified or built
-        // here; checking their CRC again on every read would cost more than it could find.
-        return b.asReadOnlyBuffer().clear();
+        return b;
+    }
+
+    // ---- decoded images ----
+    //
+    // Decoding an inode or a tree node copies every field and value out of the block; a create
+    // decoded the directory's leaf four times over. So the decoded form of a recent image is kept
+    // with the very image object it came from. Images are never changed in place (a change puts a
+    // new image: write, forget, rollback and commit all replace the object), so while a block's
+    // current image is that same object, its decoded form is still right. The table is
+    // direct-mapped and races are harmless: a slot holds an immutable entry, and a lost update
+    // only costs a decode. The decoded objects are shared, so nobody may change their arrays.
+
+    private static final int DECODED_SLOTS = 1 << 10;
+
+    /**
+     * {@code source} is what was decoded: a stored image, or an inode's fork (a tree's root);
+     * {@code tag} tells apart decodings of one source that check different things (a node's owner).
+     */
+    private record Decoded(long block, Object source, BlockType type, long tag, Object value) {
+    }
+
+    private final Decoded[] decoded = new Decoded[DECODED_SLOTS];
+
+    /** {@code image} (block's current image, from {@link #image}) decoded by {@code decoder} from a read-only view. */
+    <T> T decoded(long block, ByteBuffer image, BlockType type, long tag, java.util.function.Function<ByteBuffer, T> decoder) {
+        return decoded(block, image, type, tag, () -> decoder.apply(image.asReadOnlyBuffer().clear()));
+    }
+
+    /**
+     * What {@code decoder} makes of {@code source}, which must never change (a stored image, an
+     * inode's fork array): from the table when the same source was decoded the same way before.
+     */
+    @SuppressWarnings("unchecked")
+    <T> T decoded(long block, Object source, BlockType type, long tag, java.util.function.Supplier<T> decoder) {
+        int slot = (int) (block ^ (block >>> 10) ^ (tag * 0x9E3779B97F4A7C15L >>> 40)) & (DECODED_SLOTS - 1);
+        Decoded d = decoded[slot];
+        if (d != null && d.source == source && d.block == block && d.type == type && d.tag == tag) {
+            return (T) d.value;
+        }
+        T value = decoder.get();
+        decoded[slot] = new Decoded(block, source, type, tag, value);
+        return value;
     }
 
     /** The block's current bytes without any check (for telling a stale handle from corruption). */
@@ -122,7 +171,10 @@ final class MetadataStore {
         return copy.clear();
     }
 
-    /** Puts a sealed image of {@code block} into the running transaction. */
+    /**
+     * Puts a sealed image of {@code block} into the running transaction. The image is the store's
+     * from now on: the caller never changes it again (the journal and the decoded table keep it).
+     */
     void write(long block, ByteBuffer sealedImage) {
         remember(block);
         running.images.put(block, sealedImage.clear());
@@ -243,7 +295,9 @@ final class MetadataStore {
         if (journal == null) {
             throw new io.concord.errors.FsException(io.concord.errors.FsException.Kind.READ_ONLY, "read-only filesystem");
         }
-        long seq = journal.commit(new LoggedTransaction(Map.copyOf(tx.images), Set.copyOf(tx.revokes), tx.orderedData));
+        // Images are never changed once written here (every change writes a new one), so the
+        // journal may keep these very buffers.
+        long seq = journal.commitHandingOver(new LoggedTransaction(Map.copyOf(tx.images), Set.copyOf(tx.revokes), tx.orderedData));
         running = new RunningTransaction();
         // A commit inside an operation makes what came before it permanent.
         undo.clear();
@@ -271,6 +325,7 @@ final class MetadataStore {
 
     void invalidateAll() {
         clean.invalidateAll();
+        java.util.Arrays.fill(decoded, null);
     }
 
     long cachedBlocks() {

@@ -191,11 +191,20 @@ final class FuseChannel implements AutoCloseable {
 
     /** A native buffer a reader thread keeps for its whole life. */
     MemorySegment readBuffer() {
-        return arena.allocate(Fuse.BUFFER_SIZE, 4096);
+        return readBuffer(arena);
+    }
+
+    /** A request buffer from {@code owner}: a reader that ends before the session frees its own. */
+    MemorySegment readBuffer(Arena owner) {
+        return owner.allocate(Fuse.BUFFER_SIZE, 4096);
     }
 
     MemorySegment errnoState() {
         return LibC.captureSegment(arena);
+    }
+
+    MemorySegment errnoState(Arena owner) {
+        return LibC.captureSegment(owner);
     }
 
     static ByteBuffer le(int size) {

@@ -2,7 +2,9 @@ package io.concord.fuse;
 
 import io.concord.errors.ConcordException;
 import io.concord.fs.ConcordFs;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,14 +12,21 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A mounted FUSE session serving a {@link ConcordFs}.
  *
- * <p>Threads. One platform thread per /dev/fuse queue reads requests (a read blocks in the kernel,
- * which would pin a virtual thread's carrier); each request is then served on its own virtual
- * thread, so one that waits — for a lock, for the device — never holds up the others. FORGETs,
- * which need no reply, are handled on the reader thread. Notifications have their own thread.
+ * <p>Threads. Platform threads read the /dev/fuse queues (a read blocks in the kernel, which would
+ * pin a virtual thread's carrier) and serve each request they read themselves, as libfuse's
+ * workers do: handing every request to another thread cost a wake-up and a context switch per
+ * request, about half of a metadata round trip. So that a request that waits — for the filesystem
+ * lock, for the device — never holds up the others, a reader that takes a request when no other
+ * reader is idle first starts one more (up to {@link #MAX_READERS}); such an extra reader ends,
+ * after a request it served, once others are idle and have not all been busy for a while. The one request that waits for <em>other requests</em>, a blocking lock
+ * (SETLKW waits for an unlock that arrives as another request), is served on a virtual thread of
+ * its own, so that no number of lock waiters can take every reader. Notifications have their own
+ * thread.
  *
  * <p>Lifecycle. {@link #mount} opens /dev/fuse, mounts, answers INIT, then starts the readers. The
  * session ends when the kernel says the mount is gone (ENODEV on read, after {@code umount}) or
@@ -25,6 +34,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FuseSession implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FuseSession.class.getName());
+    /**
+     * At most this many threads read and serve at once. Every one holds a 1 MiB request buffer;
+     * past this many, requests wait in the kernel until a reader is free (only the filesystem
+     * lock, the device and, clustered, a glock make a request wait: a reader always frees up).
+     */
+    static final int MAX_READERS = 8;
 
     private final Path mountPoint;
     private final FuseChannel channel;
@@ -32,6 +47,15 @@ public final class FuseSession implements AutoCloseable {
     private final Notifier notifier;
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
     private final List<Thread> readers = new ArrayList<>();
+    /** Readers in all: one per queue for the session's life, and the extras started under load. */
+    private final AtomicInteger liveReaders = new AtomicInteger();
+    /** Readers waiting in read(2), or about to: the kernel hands a request to any one of them. */
+    private final AtomicInteger idleReaders = new AtomicInteger();
+    /** When a request last found every reader busy (System.nanoTime). */
+    private volatile long lastAllBusy;
+    /** An extra reader stays this long after readers were last all busy: starting one costs a thread. */
+    private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** Counts down as each queue's first reader ends (extra readers are not counted). */
     private final CountDownLatch ended;
     private volatile boolean ending;
 
@@ -128,14 +152,46 @@ public final class FuseSession implements AutoCloseable {
     private void start() {
         for (int q = 0; q < channel.queues(); q++) {
             int queue = q;
-            readers.add(Thread.ofPlatform().name("concord-fuse-q" + q).daemon().start(() -> readLoop(queue)));
+            liveReaders.incrementAndGet();
+            readers.add(Thread.ofPlatform().name("concord-fuse-q" + q).daemon().start(() -> readLoop(queue, false)));
         }
     }
 
-    private void readLoop(int queue) {
-        MemorySegment buf = channel.readBuffer();
-        MemorySegment state = channel.errnoState();
+    /** Starts one more reader on {@code queue}, unless there are {@link #MAX_READERS} already. */
+    private void startExtraReader(int queue) {
+        int n;
+        do {
+            n = liveReaders.get();
+            if (n >= MAX_READERS) {
+                return;
+            }
+        } while (!liveReaders.compareAndSet(n, n + 1));
         try {
+            Thread.ofPlatform().name("concord-fuse-q" + queue + "-extra").daemon().start(() -> readLoop(queue, true));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            liveReaders.decrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "cannot start another FUSE reader: " + e);
+        }
+    }
+
+    /**
+     * Reads requests from {@code queue} and serves them on this thread. An {@code extra} reader
+     * (started because every reader was busy) ends after serving a request once another reader
+     * is idle and none has found them all busy for {@link #LINGER_NANOS}.
+     */
+    private void readLoop(int queue, boolean extra) {
+        // An extra reader's buffer is its own, freed when it ends; the first readers' live as long
+        // as the session.
+        Arena own = extra ? Arena.ofConfined() : null;
+        // Idle from when a request is answered, not from when read(2) is entered: the reply wakes
+        // the next request's sender, and that request must not find every reader "busy" (and
+        // start another) in the moment before this one loops round.
+        idleReaders.incrementAndGet();
+        try {
+            MemorySegment buf = extra ? channel.readBuffer(own) : channel.readBuffer();
+            MemorySegment state = extra ? channel.errnoState(own) : channel.errnoState();
+            ByteBuffer view = buf.asByteBuffer();
+            int fd = channel.fd(queue);
             while (!ending) {
                 long n = channel.read(queue, buf, state);
                 if (n < 0) {
@@ -144,31 +200,57 @@ public final class FuseSession implements AutoCloseable {
                 if (n == 0) {
                     continue;
                 }
-                byte[] bytes = buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                Request r;
+                idleReaders.decrementAndGet();
                 try {
-                    r = Request.parse(bytes, (int) n, channel.fd(queue));
-                } catch (MalformedRequestException e) {
-                    LOG.log(System.Logger.Level.WARNING, "malformed request from the kernel: " + e.getMessage());
-                    if (e.unique != 0) {
-                        channel.reply(channel.fd(queue), e.unique, Errno.EINVAL);
-                    }
-                    continue;
+                    serveRead(queue, view, (int) n, fd);
+                } finally {
+                    idleReaders.incrementAndGet();
                 }
-                if (r.opcode == Fuse.FORGET || r.opcode == Fuse.BATCH_FORGET) {
-                    ops.serve(r);
-                } else {
-                    workers.execute(() -> {
-                        if (!ops.serve(r)) {
-                            ending = true;
-                        }
-                    });
+                if (extra && idleReaders.get() > 1 && System.nanoTime() - lastAllBusy > LINGER_NANOS) {
+                    break; // another reader is free besides this one, and has been for a while
                 }
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "FUSE queue " + queue + " stopped", e);
         } finally {
-            ended.countDown();
+            idleReaders.decrementAndGet();
+            liveReaders.decrementAndGet();
+            if (own != null) {
+                own.close();
+            }
+            if (!extra) {
+                ended.countDown();
+            }
+        }
+    }
+
+    /** Serves the request of {@code n} bytes that {@code view} holds (read from {@code queue}). */
+    private void serveRead(int queue, ByteBuffer view, int n, int fd) {
+        Request r;
+        try {
+            r = Request.parse(view, n, fd);
+        } catch (MalformedRequestException e) {
+            LOG.log(System.Logger.Level.WARNING, "malformed request from the kernel: " + e.getMessage());
+            if (e.unique != 0) {
+                channel.reply(fd, e.unique, Errno.EINVAL);
+            }
+            return;
+        }
+        if (r.opcode == Fuse.SETLKW) {
+            Request detached = r.detached(); // the buffer is read into again before this is served
+            workers.execute(() -> serve(detached));
+            return;
+        }
+        if (r.opcode != Fuse.FORGET && r.opcode != Fuse.BATCH_FORGET && idleReaders.get() == 0) {
+            lastAllBusy = System.nanoTime();
+            startExtraReader(queue);
+        }
+        serve(r);
+    }
+
+    private void serve(Request r) {
+        if (!ops.serve(r)) {
+            ending = true;
         }
     }
 
@@ -231,6 +313,12 @@ public final class FuseSession implements AutoCloseable {
                 LibC.umount2(mountPoint.toString(), LibC.MNT_DETACH);
                 readersDone = ended.await(5, TimeUnit.SECONDS);
             }
+            // Extra readers end on their own (ENODEV, or once idle): wait for any still serving.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (readersDone && liveReaders.get() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            readersDone = readersDone && liveReaders.get() == 0;
             workers.shutdown();
             workersDone = workers.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -41,10 +41,20 @@ final class Request {
      * @throws MalformedRequestException when the header does not add up
      */
     static Request parse(byte[] bytes, int length, int fd) {
+        return parse(ByteBuffer.wrap(bytes, 0, length), length, fd);
+    }
+
+    /**
+     * Parses the first {@code length} bytes of {@code bytes} (from its position 0), without
+     * copying: the request's body is a view of {@code bytes}, valid only as long as they are.
+     *
+     * @throws MalformedRequestException when the header does not add up
+     */
+    static Request parse(ByteBuffer bytes, int length, int fd) {
         if (length < Fuse.IN_HEADER) {
             throw new MalformedRequestException(0, "request of " + length + " bytes is shorter than its header");
         }
-        ByteBuffer b = ByteBuffer.wrap(bytes, 0, length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = bytes.duplicate().clear().limit(length).order(ByteOrder.LITTLE_ENDIAN);
         int len = b.getInt(0);
         long unique = b.getLong(8);
         if (len != length) {
@@ -55,8 +65,18 @@ final class Request {
         if (bodyEnd < Fuse.IN_HEADER) {
             throw new MalformedRequestException(unique, "extensions longer than the request");
         }
-        ByteBuffer body = ByteBuffer.wrap(bytes, Fuse.IN_HEADER, bodyEnd - Fuse.IN_HEADER).slice().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer body = b.duplicate().position(Fuse.IN_HEADER).limit(bodyEnd).slice().order(ByteOrder.LITTLE_ENDIAN);
         return new Request(b.getInt(4), unique, b.getLong(16), b.getInt(24), b.getInt(28), b.getInt(32), fd, body);
+    }
+
+    /**
+     * This request with its body copied to the heap: for a request served after the buffer it was
+     * read into has been reused.
+     */
+    Request detached() {
+        ByteBuffer copy = ByteBuffer.allocate(body.capacity());
+        copy.put(body.duplicate().clear()).clear();
+        return new Request(opcode, unique, nodeId, uid, gid, pid, fd, copy.order(ByteOrder.LITTLE_ENDIAN));
     }
 
     /** A fresh view of the body from its start. */

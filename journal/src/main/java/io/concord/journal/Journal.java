@@ -116,6 +116,15 @@ public final class Journal implements AutoCloseable {
         return b == null ? null : b.asReadOnlyBuffer().clear();
     }
 
+    /**
+     * The committed image of {@code block} itself, not a view of it (null if none): the same object
+     * for as long as that image stays committed, so a caller can tell by identity whether it
+     * changed. The caller must neither change it nor move its position or limit.
+     */
+    public synchronized ByteBuffer committedImageShared(long block) {
+        return committed.get(block);
+    }
+
     /** True when an image of {@code block} lies in the live part of the log (a free must revoke it). */
     public synchronized boolean inWindow(long block) {
         return committed.containsKey(block);
@@ -123,6 +132,19 @@ public final class Journal implements AutoCloseable {
 
     /** Commits {@code tx} durably; returns its sequence number (0 when there was nothing to log). */
     public synchronized long commit(LoggedTransaction tx) {
+        return commit(tx, true);
+    }
+
+    /**
+     * As {@link #commit(LoggedTransaction)}, for a caller that hands its images over: it never
+     * changes them afterwards, so the journal keeps them as they are (until the checkpoint writes
+     * them in place) instead of a copy of each.
+     */
+    public synchronized long commitHandingOver(LoggedTransaction tx) {
+        return commit(tx, false);
+    }
+
+    private long commit(LoggedTransaction tx, boolean copyImages) {
         if (tx.isEmpty()) {
             if (tx.orderedData()) {
                 device.flush();
@@ -175,7 +197,8 @@ public final class Journal implements AutoCloseable {
         writeRing(start, out);
         device.flush();
         for (long b : blocks) {
-            committed.put(b, copyOf(tx.images().get(b)));
+            ByteBuffer image = tx.images().get(b);
+            committed.put(b, copyImages ? copyOf(image) : image);
         }
         for (long b : revokes) {
             if (!tx.images().containsKey(b)) {
