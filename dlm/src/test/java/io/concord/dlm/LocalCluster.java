@@ -81,6 +81,8 @@ final class LocalCluster implements AutoCloseable {
             node.stopQuietly();
         }
         zookeeper.close();
+        Files.deleteIfExists(keyFile);
+        Files.deleteIfExists(keyFile.getParent());
     }
 
     /** One node: its lock space and what its owner was told. */

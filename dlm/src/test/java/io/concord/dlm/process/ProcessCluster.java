@@ -29,7 +29,9 @@ final class ProcessCluster implements AutoCloseable {
     private final Map<String, Long> incarnations = new LinkedHashMap<>();
 
     ProcessCluster(String cluster) throws Exception {
-        this.dir = Files.createTempDirectory("concord-dlm-proc");
+        // Under the module's target/, so a failure's logs stay for reading and `mvn clean` removes them.
+        Path runs = Files.createDirectories(Path.of("target", "dlm-process-runs"));
+        this.dir = Files.createTempDirectory(runs, "run");
         this.zookeeper = new TestingServer(true);
         this.keyFile = dir.resolve("authkey");
         ClusterKey.generate(keyFile, new SecureRandom());
