@@ -67,7 +67,7 @@ public final class ClusterLockSpace implements LockSpace {
     /** Joins the cluster and waits until this node may take locks (its first epoch's barrier). */
     void join(Duration timeout) {
         transport.register(wireId, new Frames());
-        self = membership.join();
+        self = membership.join(timeout); // a restart can find its crashed life still registered
         try {
             running.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.TimeoutException e) {

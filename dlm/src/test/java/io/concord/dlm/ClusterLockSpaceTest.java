@@ -293,6 +293,27 @@ class ClusterLockSpaceTest {
     }
 
     @Test
+    void aNodeRestartedBeforeItsOldSessionExpiredJoinsOnceItHasAndItsOldLifeIsRecovered() throws Exception {
+        Node a = cluster.start("a", "fs");
+        Node b = cluster.start("b", "fs");
+        ResourceName resource = new ResourceName('I', 77);
+        b.space.newLock(resource, null).lock(LockMode.EX, WAIT);
+        Member oldLife = b.self();
+        // A process crash: the connections go at once, the ZooKeeper session only when it expires.
+        b.cutConnections();
+        b.client.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+        Node b2 = cluster.start("b", "fs");
+        assertTrue(b2.self().incarnation() != oldLife.incarnation(), "a restart is a new incarnation");
+        assertEquals(oldLife, a.failed.poll(20, TimeUnit.SECONDS));
+        Lock again = b2.space.newLock(resource, null);
+        CompletableFuture<LockMode> grant = again.request(LockMode.EX);
+        Thread.sleep(500);
+        assertFalse(grant.isDone(), "the old life's EX was released before its recovery");
+        a.space.recovered(oldLife);
+        assertEquals(LockMode.EX, grant.get(20, TimeUnit.SECONDS));
+    }
+
+    @Test
     void aCleanLeaveNeedsNoRecovery() throws Exception {
         Node a = cluster.start("a", "fs");
         Node b = cluster.start("b", "fs");

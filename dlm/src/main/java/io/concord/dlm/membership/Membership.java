@@ -5,6 +5,12 @@ public interface Membership extends AutoCloseable {
     /** Registers this node; epochs and the rest reach the listener from now on. */
     Member join();
 
+    /**
+     * {@link #join()}, waiting up to {@code staleWait} for a registration of this node's name left
+     * by its previous, crashed life to expire.
+     */
+    Member join(java.time.Duration staleWait);
+
     /** Claims the lowest free journal slot below {@code slotCount} for this node; see {@link ZkMembership#claimJournalSlot(int)}. */
     int claimJournalSlot(int slotCount);
 

@@ -178,6 +178,16 @@ public final class ZkMembership implements Membership {
      * @throws MembershipException if a live member of the same name exists, or ZooKeeper fails
      */
     public Member join() {
+        return join(java.time.Duration.ZERO);
+    }
+
+    /**
+     * {@link #join()}, but if a member of this name is still registered by another session (this
+     * node's previous life, crashed and restarted before ZooKeeper expired its session), waits up
+     * to {@code staleWait} for that registration to go, as it will when the old session expires.
+     * The old incarnation then counts as departed and awaits recovery like any dead node.
+     */
+    public Member join(java.time.Duration staleWait) {
         synchronized (lock) {
             if (state != State.NEW) {
                 throw new MembershipException(this + ": join() is allowed once, state is " + state);
@@ -194,17 +204,25 @@ public final class ZkMembership implements Membership {
             ensurePersistent(paths.slots());
             session = client.getZookeeperClient().getZooKeeper().getSessionId();
             Stat stat = new Stat();
-            try {
-                zk.create().storingStatIn(stat).creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL)
-                        .withACL(acl, true).forPath(paths.member(name), new MemberZnode(name, address).encode());
-            } catch (KeeperException.NodeExistsException e) {
-                Stat existing = zk.checkExists().forPath(paths.member(name));
-                // A create retried after a lost reply finds its own znode: that is ours, not a duplicate.
-                if (existing == null || existing.getEphemeralOwner() != session) {
-                    throw new MembershipException("node " + name + " is already a live member of lock space "
-                            + paths + (existing == null ? "" : " (incarnation " + existing.getCzxid() + ")"), e);
+            long deadline = System.nanoTime() + staleWait.toNanos();
+            while (true) {
+                try {
+                    zk.create().storingStatIn(stat).creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL)
+                            .withACL(acl, true).forPath(paths.member(name), new MemberZnode(name, address).encode());
+                    break;
+                } catch (KeeperException.NodeExistsException e) {
+                    Stat existing = zk.checkExists().forPath(paths.member(name));
+                    // A create retried after a lost reply finds its own znode: that is ours, not a duplicate.
+                    if (existing != null && existing.getEphemeralOwner() == session) {
+                        stat = existing;
+                        break;
+                    }
+                    if (System.nanoTime() - deadline >= 0) {
+                        throw new MembershipException("node " + name + " is already a live member of lock space "
+                                + paths + (existing == null ? "" : " (incarnation " + existing.getCzxid() + ")"), e);
+                    }
+                    Thread.sleep(200); // the old session's expiry removes it; nothing to watch for cheaper
                 }
-                stat = existing;
             }
             me = new Member(name, stat.getCzxid(), address);
         } catch (MembershipException e) {
