@@ -5,10 +5,12 @@ package io.concord.dlm;
  * request from being granted, so that it can write back what it caches and down-convert or unlock.
  *
  * <p>It is called at most once per grant of the lock for a given wanted mode (again only if a
- * stronger mode is wanted later; a new grant starts afresh). It runs on a thread that holds none
- * of the lock manager's locks, so it may call {@link Lock#unlock()} or {@link Lock#request} on
- * any lock; it must not block waiting for a grant, since grants on the same resource are
- * delivered by the thread running it.
+ * stronger mode is wanted later; a new grant starts afresh; after a recovery it may come again).
+ * It may call {@link Lock#unlock()} or {@link Lock#request} on any lock, but it must not block:
+ * it runs on the thread that delivers grants (in the distributed manager, often a transport
+ * thread holding the lock space's internal read lock), so waiting there for a grant, for I/O or
+ * in {@link Lock#cancel()} can stall the lock space. Hand slow work (writing back a cache) to
+ * another thread and unlock or convert from there.
  */
 @FunctionalInterface
 public interface BlockingCallback {

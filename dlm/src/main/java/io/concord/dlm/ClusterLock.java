@@ -100,6 +100,7 @@ final class ClusterLock implements Lock {
     @Override
     public boolean cancel() {
         CompletableFuture<LockMode> waitFor;
+        Runnable withdrawn = null;
         synchronized (this) {
             if (requested == null) {
                 return false;
@@ -107,10 +108,13 @@ final class ClusterLock implements Lock {
             waitFor = pending;
             if (!sent) {
                 // Never left this node: withdraw it here.
-                failPending(new LockCancelledException(resource, requested));
+                withdrawn = failPending(new LockCancelledException(resource, requested));
             } else {
                 cancelWanted = true;
             }
+        }
+        if (withdrawn != null) {
+            withdrawn.run();
         }
         space.activate(this);
         // The master answers the cancel with a refusal, or with the grant that beat it; the
@@ -128,6 +132,7 @@ final class ClusterLock implements Lock {
         CompletableFuture<Void> done;
         CompletableFuture<LockMode> abandoned = null;
         LockMode abandonedMode = null;
+        boolean sendUnlock = true;
         synchronized (this) {
             if (unlocking != null) {
                 return unlocking;
@@ -139,27 +144,31 @@ final class ClusterLock implements Lock {
                 requested = null;
                 pending = null;
                 sent = false;
-                if (!wasSent && granted == null) {
-                    abandoned.completeExceptionally(new LockCancelledException(resource, abandonedMode));
-                    return CompletableFuture.completedFuture(null);
-                }
-            }
-            if (granted == null && abandoned == null) {
+                // Nothing reached a master and nothing is held: withdrawn here.
+                sendUnlock = wasSent || granted != null;
+            } else if (granted == null) {
                 return CompletableFuture.completedFuture(null);
             }
-            if (granted != null && granted.writesValueBlock() && staged != null) {
-                publishing = staged; // else a down-conversion not yet sent may already carry one
+            if (sendUnlock) {
+                if (granted != null && granted.writesValueBlock() && staged != null) {
+                    publishing = staged; // else a down-conversion not yet sent may already carry one
+                }
+                staged = null;
+                granted = null;
+                // `read` stays: a resent unlock names the sequence its value was staged over.
+                unlocking = done = new CompletableFuture<>();
+                unlockSent = false;
+            } else {
+                done = CompletableFuture.completedFuture(null);
             }
-            staged = null;
-            granted = null;
-            // `read` stays: a resent unlock names the sequence its value was staged over.
-            unlocking = done = new CompletableFuture<>();
-            unlockSent = false;
         }
+        // Completed off the monitor: its dependants may call into other locks.
         if (abandoned != null) {
             abandoned.completeExceptionally(new LockCancelledException(resource, abandonedMode));
         }
-        space.activate(this);
+        if (sendUnlock) {
+            space.activate(this);
+        }
         return done;
     }
 
@@ -185,6 +194,19 @@ final class ClusterLock implements Lock {
      * lock space may send.
      */
     synchronized List<Message> takeOutgoing() {
+        List<Message> out = takeOutgoingLocked();
+        // Queued in the order taken, under this monitor: two threads sending for one lock (a
+        // request and an unlock, or a request and a cancel) must not reach the master reversed.
+        outbox.addAll(out);
+        return out;
+    }
+
+    /** Messages taken by {@link #takeOutgoing} and not yet handed to the master, oldest first. */
+    final java.util.Queue<Message> outbox = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Held by the one thread handing {@link #outbox} to the master. */
+    final java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private List<Message> takeOutgoingLocked() {
         List<Message> out = new ArrayList<>(1);
         if (unlocking != null) {
             if (!unlockSent) {
@@ -236,16 +258,18 @@ final class ClusterLock implements Lock {
     }
 
     void refused(LockMode mode, Message.Reason reason) {
+        Runnable failed;
         synchronized (this) {
             if (requested == null || unlocking != null) {
                 return;
             }
-            failPending(switch (reason) {
+            failed = failPending(switch (reason) {
                 case WOULD_BLOCK -> new WouldBlockException(resource, mode);
                 case CANCELLED -> new LockCancelledException(resource, mode);
                 case CONVERSION_DEADLOCK -> new ConversionDeadlockException(resource, granted, mode);
             });
         }
+        failed.run();
         space.retireIfIdle(this);
     }
 
@@ -315,6 +339,8 @@ final class ClusterLock implements Lock {
         LockMode failedMode = null;
         Message.Resend resend;
         synchronized (this) {
+            // Anything taken but not handed over (a sender failed) is covered by the view resent now.
+            outbox.clear();
             boolean out = unlockSent || sent;
             if (!out && confirmed && master == newMaster) {
                 return null;
@@ -372,16 +398,19 @@ final class ClusterLock implements Lock {
         }
     }
 
-    private void failPending(LockException why) {
+    /**
+     * Forgets the request in flight; returns the completion of its future, to run once the
+     * monitor is released: the future's dependants may call into other locks, which could wait for
+     * the phase lock while a recovery holding it waits for this monitor.
+     */
+    private Runnable failPending(LockException why) {
         CompletableFuture<LockMode> future = pending;
         requested = null;
         pending = null;
         sent = false;
         cancelWanted = false;
         cancelSent = false;
-        // Completing under the monitor is safe: dependants that call back into this lock take the
-        // same (reentrant) monitor on this thread.
-        future.completeExceptionally(why);
+        return () -> future.completeExceptionally(why);
     }
 
     synchronized String describe() {

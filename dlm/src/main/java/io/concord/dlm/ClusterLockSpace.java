@@ -157,16 +157,14 @@ public final class ClusterLockSpace implements LockSpace {
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "lock space " + name + ": leaving with locks not released (" + e + "); the others will wait for its recovery");
         }
-        Member me = self;
-        if (me != null && recovery.phase() != LockSpaceRecovery.Phase.CLOSED && releases.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally())) {
-            try {
-                membership.markRecovered(me.incarnation());
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "lock space " + name + ": could not record a clean leave: " + e);
-            }
-        }
+        boolean clean = recovery.phase() != LockSpaceRecovery.Phase.CLOSED
+                && releases.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
         recovery.close();
-        membership.close();
+        if (clean) {
+            membership.close(); // marks this incarnation recovered: nothing of it is left to release
+        } else {
+            membership.closeUnclean();
+        }
         transport.unregister(wireId);
         abandonAll(new LockSpaceClosedException(name));
         master.clear();
@@ -189,6 +187,12 @@ public final class ClusterLockSpace implements LockSpace {
     /** A lock has something to send (or was answered): send it if the space may, else it waits for {@link #flushAll}. */
     void activate(ClusterLock lock) {
         active.put(lock.lockId(), lock);
+        if (recovery.phase() == LockSpaceRecovery.Phase.CLOSED) {
+            // Raced with close() or an expulsion that already abandoned every lock it could see.
+            active.remove(lock.lockId(), lock);
+            lock.abandon(closed ? new LockSpaceClosedException(name) : new ExpelledException(name, "this node is no longer a member"));
+            return;
+        }
         if (recovery.canSend()) {
             var read = recovery.readLock();
             read.lock();
@@ -230,17 +234,27 @@ public final class ClusterLockSpace implements LockSpace {
 
     // Read lock held.
     private void send(ClusterLock lock) {
-        List<Message> out = lock.takeOutgoing();
-        if (out.isEmpty()) {
-            return;
-        }
-        long to = recovery.masterOf(lock.resource());
-        lock.sentTo(to);
-        for (Message message : out) {
-            if (to == self.incarnation()) {
-                fromHolder(to, message);
-            } else {
-                sendTo(to, message);
+        lock.takeOutgoing();
+        // One thread at a time hands a lock's messages over, in the order they were taken; a
+        // thread that finds another doing it leaves its messages to it (the re-check after letting
+        // go catches what was queued meanwhile). The read lock, held by every thread here, keeps
+        // the epoch from changing between taking and handing over.
+        while (!lock.outbox.isEmpty()) {
+            if (!lock.sending.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                for (Message message; (message = lock.outbox.poll()) != null; ) {
+                    long to = recovery.masterOf(lock.resource());
+                    lock.sentTo(to);
+                    if (to == self.incarnation()) {
+                        fromHolder(to, message);
+                    } else {
+                        sendTo(to, message);
+                    }
+                }
+            } finally {
+                lock.sending.set(false);
             }
         }
     }

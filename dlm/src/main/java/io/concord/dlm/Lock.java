@@ -12,10 +12,12 @@ import java.util.concurrent.TimeoutException;
  * One holder's lock on one resource, reused across grants: request, convert up and down, unlock,
  * request again. At most one request or conversion is in flight at a time.
  *
- * <p>Futures complete on a thread that holds none of the lock manager's locks, but it may be the
- * thread delivering other grants and BASTs of the same resource: dependent stages must not block
- * on another grant (use the {@code *Async} stage methods for that). Cancel a request with
- * {@link #cancel()}; cancelling the future itself does not withdraw it.
+ * <p>Futures complete on the thread that delivers grants and BASTs: the caller's own thread, or in
+ * the distributed manager a transport thread, which may hold the lock space's internal read lock.
+ * Dependent stages and BAST handlers must therefore not block: not on another grant, not on I/O,
+ * and not in {@link #cancel()} of a request already sent (it waits for the master's answer, which
+ * that same thread may have to deliver). Use the {@code *Async} stage methods for anything that
+ * waits. Cancel a request with {@link #cancel()}; cancelling the future itself does not withdraw it.
  */
 public interface Lock {
     ResourceName resource();
@@ -46,7 +48,9 @@ public interface Lock {
 
     /**
      * Withdraws the request or conversion in flight: its future fails with
-     * {@link LockCancelledException} and a conversion keeps the previously granted mode.
+     * {@link LockCancelledException} and a conversion keeps the previously granted mode. In the
+     * distributed manager this waits for the master's answer (the grant may have beaten the
+     * cancel), through a recovery if one is running; never call it from a callback.
      *
      * @return false if nothing was in flight, including when it was granted first
      */

@@ -396,8 +396,12 @@ final class LockSpaceRecovery {
         if (!recoveredMarks.containsAll(waiting)) {
             return;
         }
+        // Every entry of a node that is not a member now goes: those in `unrecovered` are marked
+        // recovered, and any other was marked before this epoch was written (its marker can land
+        // while this node is still remastering an earlier epoch that listed it).
+        Map<Long, Member> now = members;
+        space.master().purge(node -> !now.containsKey(node));
         if (!waiting.isEmpty()) {
-            space.master().purge(waiting::contains);
             LOG.log(System.Logger.Level.INFO, "lock space " + space.name() + ": recovery of "
                     + unrecovered.stream().map(Member::name).toList() + " done; their locks are released");
         }

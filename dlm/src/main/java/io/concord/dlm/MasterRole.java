@@ -193,6 +193,7 @@ final class MasterRole {
             ResourceName resource = e.getKey();
             List<Message.Resend> views = e.getValue();
             table.withQueues(resource, engine -> {
+                boolean rebuiltUntrusted = false;
                 if (!keptFromBefore.contains(resource) && !handedOver.contains(resource)) {
                     LockValueBlock newest = LockValueBlock.EMPTY;
                     for (Message.Resend view : views) {
@@ -203,9 +204,15 @@ final class MasterRole {
                     boolean trusted = resentModes.getOrDefault(resource, List.of()).stream()
                             .anyMatch(mode -> !mode.compatibleWith(LockMode.PW));
                     engine.takeValueBlock(trusted ? newest : newest.invalidated());
+                    rebuiltUntrusted = !trusted;
                 }
+                // A value resent with a lost unlock is published if the block is still at the
+                // sequence its sender read. That proves the value never arrived only when the block
+                // is exact (kept here or handed over). A block rebuilt from the reads of the locks
+                // that happened to resend may lag publications that did arrive at the dead master,
+                // so it stays invalid rather than take an older value as valid.
                 for (Message.Resend view : views) {
-                    if (view.publish() != null && view.read() != null) {
+                    if (view.publish() != null && view.read() != null && !rebuiltUntrusted) {
                         engine.publishIfAt(view.read().sequence(), view.publish());
                     }
                 }
@@ -244,6 +251,12 @@ final class MasterRole {
 
     void describe(StringBuilder out) {
         table.forEach(engine -> out.append("  masters ").append(engine).append('\n'));
+    }
+
+    /** For tests: the value block of a resource mastered here, or null. */
+    LockValueBlock valueBlock(ResourceName resource) {
+        ResourceQueues engine = table.existing(resource);
+        return engine == null ? null : engine.valueBlock();
     }
 
     /** For tests and diagnostics. */

@@ -421,16 +421,25 @@ final class ResourceQueues {
                     grant(entry);
                 }
             }
+            // A clash between held modes means one side's conversion was granted before the
+            // change: the side whose wanted mode fits beside everyone's held modes. Promoting a
+            // side just because its held mode clashes could grant a mode that clashes in turn.
             for (boolean changed = true; changed; ) {
                 changed = false;
                 for (Entry entry : List.copyOf(converting)) {
-                    if (!compatibleWithOthers(entry, entry.granted)) {
+                    if (!compatibleWithOthers(entry, entry.granted) && compatibleWithOthers(entry, entry.requested)) {
                         converting.remove(entry);
                         granted.add(entry);
                         grant(entry);
                         settled++;
                         changed = true;
                     }
+                }
+            }
+            for (Entry entry : entries.values()) {
+                if (entry.granted != null && !compatibleWithOthers(entry, entry.granted)) {
+                    LOG.log(System.Logger.Level.ERROR, "resent locks on " + resource + " clash and no granted conversion explains it: " + this);
+                    break;
                 }
             }
         } finally {

@@ -314,6 +314,37 @@ class ClusterLockSpaceTest {
     }
 
     @Test
+    void aRequestRacingAnUnlockOfTheSameLockNeverLeavesAGrantTheHolderDoesNotKnow() throws Exception {
+        Node a = cluster.start("a", "fs");
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            for (int i = 0; i < 20_000; i++) {
+                ResourceName r = new ResourceName('I', 10_000 + i);
+                Lock lock = a.space.newLock(r, null);
+                java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(2);
+                var request = pool.submit(() -> {
+                    go.await();
+                    return lock.request(LockMode.EX);
+                });
+                var unlock = pool.submit(() -> {
+                    go.await();
+                    return lock.unlock();
+                });
+                CompletableFuture<LockMode> grant = request.get(10, TimeUnit.SECONDS);
+                unlock.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS);
+                try {
+                    grant.get(10, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    // withdrawn by the unlock: fine
+                }
+                lock.unlock().get(10, TimeUnit.SECONDS);
+                assertNull(lock.grantedMode());
+                assertTrue(a.space.master().heldModes(r, n -> true).isEmpty(),
+                        "iteration " + i + ": the holder holds nothing but the master has " + a.space.master().heldModes(r, n -> true));
+            }
+        }
+    }
+
+    @Test
     void aCleanLeaveNeedsNoRecovery() throws Exception {
         Node a = cluster.start("a", "fs");
         Node b = cluster.start("b", "fs");

@@ -23,7 +23,13 @@ public interface Membership extends AutoCloseable {
     /** Records in the cluster that {@code incarnation}'s recovery is done. Idempotent. */
     void markRecovered(long incarnation);
 
-    /** Leaves (this node's registration disappears) and stops reporting. Idempotent. */
+    /**
+     * Leaves cleanly (this node's registration disappears, its incarnation is marked recovered and
+     * its journal slot released) and stops reporting. Idempotent.
+     */
     @Override
     void close();
+
+    /** Leaves so that the others recover this incarnation as a dead one; see {@link ZkMembership#closeUnclean()}. */
+    void closeUnclean();
 }

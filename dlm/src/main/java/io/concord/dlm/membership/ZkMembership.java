@@ -373,6 +373,21 @@ public final class ZkMembership implements Membership {
      */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /**
+     * Leaves without declaring this node's journal clean: the member znode goes, so the others see
+     * a departure, but no recovered marker is written and the journal slot stays claimed, so they
+     * recover this incarnation as they would a dead one. For a node that could not release its
+     * locks or cannot vouch for its journal.
+     */
+    @Override
+    public void closeUnclean() {
+        close(false);
+    }
+
+    private void close(boolean clean) {
         boolean leave;
         Member me;
         synchronized (lock) {
@@ -397,10 +412,13 @@ public final class ZkMembership implements Membership {
             leave = false;
         }
         if (leave) {
-            bestEffort("mark own incarnation recovered", () -> ensurePersistent(paths.recovered(me.incarnation())));
-            bestEffort("release journal slot", this::releaseJournalSlot);
+            if (clean) {
+                bestEffort("mark own incarnation recovered", () -> ensurePersistent(paths.recovered(me.incarnation())));
+                bestEffort("release journal slot", this::releaseJournalSlot);
+            }
             bestEffort("delete member znode", () -> zk.delete().forPath(paths.member(name)));
-            LOG.log(System.Logger.Level.INFO, "{0}: left incarnation {1}", this, String.valueOf(me.incarnation()));
+            LOG.log(System.Logger.Level.INFO, "{0}: left incarnation {1}{2}", this, String.valueOf(me.incarnation()),
+                    clean ? "" : ", to be recovered by the others");
         }
         delivery.shutdown();
         if (Thread.currentThread() != deliveryThread) { // a listener may close us from lost()
