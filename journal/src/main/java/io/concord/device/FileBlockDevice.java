@@ -90,9 +90,12 @@ public final class FileBlockDevice implements BlockDevice {
         checkRange(offset, dst.remaining());
         try {
             if (direct) {
-                ByteBuffer b = bounce(dst.remaining());
-                readFully(offset, b);
-                dst.put(b.flip());
+                // O_DIRECT moves whole aligned units only: read the units around the range.
+                long start = alignDown(offset);
+                int skip = (int) (offset - start);
+                ByteBuffer b = bounce(alignUp(skip + dst.remaining()));
+                readFully(start, b);
+                dst.put(b.flip().position(skip).limit(skip + dst.remaining()));
             } else {
                 readFully(offset, dst);
             }
@@ -124,12 +127,23 @@ public final class FileBlockDevice implements BlockDevice {
         checkRange(offset, src.remaining());
         try {
             ByteBuffer b = src;
-            if (direct) {
-                b = bounce(src.remaining());
-                b.put(src.duplicate()).flip();
-                src.position(src.limit());
-            }
             long at = offset;
+            if (direct) {
+                // O_DIRECT moves whole aligned units only: a partial unit (the 1 KiB superblock) is
+                // read, patched and written back whole.
+                long start = alignDown(offset);
+                int skip = (int) (offset - start);
+                int span = alignUp(skip + src.remaining());
+                b = bounce(span);
+                if (skip != 0 || span != src.remaining()) {
+                    readFully(start, b);
+                    b.clear().limit(span);
+                }
+                b.position(skip);
+                b.put(src.duplicate()).clear().limit(span);
+                src.position(src.limit());
+                at = start;
+            }
             while (b.hasRemaining()) {
                 at += channel.write(b, at);
             }
@@ -162,10 +176,21 @@ public final class FileBlockDevice implements BlockDevice {
         }
     }
 
+    private static long alignDown(long offset) {
+        return offset & -DIRECT_ALIGNMENT;
+    }
+
+    private static int alignUp(int length) {
+        return (length + DIRECT_ALIGNMENT - 1) & -DIRECT_ALIGNMENT;
+    }
+
     private ByteBuffer bounce(int length) {
         ByteBuffer b = bounce.get();
         if (b == null || b.capacity() < length) {
-            b = ByteBuffer.allocateDirect(length + DIRECT_ALIGNMENT).alignedSlice(DIRECT_ALIGNMENT);
+            // alignedSlice rounds the capacity down to the alignment, so ask for a whole number of
+            // aligned units beyond the worst-case misalignment of the start.
+            int units = (length + DIRECT_ALIGNMENT - 1) / DIRECT_ALIGNMENT;
+            b = ByteBuffer.allocateDirect((units + 1) * DIRECT_ALIGNMENT).alignedSlice(DIRECT_ALIGNMENT);
             bounce.set(b);
         }
         return b.clear().limit(length);

@@ -55,6 +55,25 @@ class FileBlockDeviceTest {
 
     @Test
     @Timeout(10)
+    void directIoReadsAndWritesEverySizeTheFilesystemUses() throws IOException {
+        // The superblock is read as 1,024 bytes; metadata and data in whole 4 KiB blocks, up to 1 MiB.
+        try (FileBlockDevice d = FileBlockDevice.open(sparseImage("d.img", 512L * BLOCK), false, true)) {
+            int[] sizes = {1024, BLOCK, 2 * BLOCK, 256 * BLOCK, 1024, BLOCK};
+            long at = 0;
+            for (int i = 0; i < sizes.length; i++) {
+                byte[] data = pattern(sizes[i], 10 + i);
+                d.write(at, ByteBuffer.wrap(data));
+                ByteBuffer back = ByteBuffer.allocate(sizes[i]);
+                d.read(at, back);
+                assertArrayEquals(data, back.array(), sizes[i] + " bytes at " + at);
+                at += Math.max(sizes[i], BLOCK);
+            }
+            d.flush();
+        }
+    }
+
+    @Test
+    @Timeout(10)
     void ioOutsideTheDeviceIsADeviceException() throws IOException {
         try (FileBlockDevice d = FileBlockDevice.open(sparseImage("a.img", BLOCKS * BLOCK), false, false)) {
             long size = d.size();
