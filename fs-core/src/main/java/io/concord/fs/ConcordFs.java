@@ -110,7 +110,7 @@ public final class ConcordFs implements AutoCloseable {
                         + r.blocksWritten() + " blocks (" + r.blocksRevoked() + " revoked); " + r.stoppedBecause());
             }
         }
-        this.store = new MetadataStore(device, journal, sb.blockSize(), jid, sb.fsId(), options.metadataCacheBytes());
+        this.store = new MetadataStore(device, journal, sb.blockSize(), jid, sb.fsId(), options.metadataCacheBytes(), options.decodedCache());
         this.allocator = new Allocator(store, sb, jid, this::holdRgrp);
         this.btree = new Btree(store, allocator);
         this.directories = new Directory(btree, sb.hashSeed());

@@ -44,7 +44,8 @@ final class MetadataStore {
     /** Told when the running transaction commits or an operation rolls back (the allocator's views). */
     private final java.util.List<Runnable> resetListeners = new java.util.ArrayList<>();
 
-    MetadataStore(BlockDevice device, Journal journal, int blockSize, int journalId, long fsId, long cacheBytes) {
+    MetadataStore(BlockDevice device, Journal journal, int blockSize, int journalId, long fsId, long cacheBytes, boolean decodedCache) {
+        this.decoded = new Decoded[decodedCache ? DECODED_SLOTS : 0];
         this.device = device;
         this.journal = journal;
         this.blockSize = blockSize;
@@ -122,7 +123,7 @@ final class MetadataStore {
     private record Decoded(long block, Object source, BlockType type, long tag, Object value) {
     }
 
-    private final Decoded[] decoded = new Decoded[DECODED_SLOTS];
+    private final Decoded[] decoded; // empty: no table, every read decodes
 
     /** {@code image} (block's current image, from {@link #image}) decoded by {@code decoder} from a read-only view. */
     <T> T decoded(long block, ByteBuffer image, BlockType type, long tag, java.util.function.Function<ByteBuffer, T> decoder) {
@@ -135,6 +136,9 @@ final class MetadataStore {
      */
     @SuppressWarnings("unchecked")
     <T> T decoded(long block, Object source, BlockType type, long tag, java.util.function.Supplier<T> decoder) {
+        if (decoded.length == 0) {
+            return decoder.get();
+        }
         int slot = (int) (block ^ (block >>> 10) ^ (tag * 0x9E3779B97F4A7C15L >>> 40)) & (DECODED_SLOTS - 1);
         Decoded d = decoded[slot];
         if (d != null && d.source == source && d.block == block && d.type == type && d.tag == tag) {
