@@ -71,8 +71,8 @@ class MountCrashTest {
             try {
                 filesChecked += runSeed(seed);
             } catch (Throwable t) {
-                throw new AssertionError("mount crash seed " + seed + " failed (rerun only it: bin/build -pl test-harness verify "
-                        + "-Dtest=MountCrashTest#everyFsyncedFileSurvivesKill9OfTheDaemonAndTheRemountClearsTheStaleMount "
+                throw new AssertionError("mount crash seed " + seed + " failed (rerun only it: bin/build -pl test-harness -am verify "
+                        + "-Dsurefire.failIfNoSpecifiedTests=false -Dtest=MountCrashTest#everyFsyncedFileSurvivesKill9OfTheDaemonAndTheRemountClearsTheStaleMount "
                         + "-Dconcord.mountcrash.firstSeed=" + seed + " -Dconcord.mountcrash.seeds=1): " + t, t);
             }
         }
