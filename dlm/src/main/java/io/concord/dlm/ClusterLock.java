@@ -48,6 +48,11 @@ final class ClusterLock implements Lock {
     private long master;                         // incarnation whose queues hold this lock
     private boolean confirmed = true;            // master's queues known to match this view
 
+    /** Messages taken by {@link #takeOutgoing} and not yet handed to the master, oldest first. */
+    final java.util.Queue<Message> outbox = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Held by the one thread handing {@link #outbox} to the master. */
+    final java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean();
+
     ClusterLock(ClusterLockSpace space, ResourceName resource, long lockId, BlockingCallback onBlocking) {
         this.space = space;
         this.resource = resource;
@@ -190,23 +195,16 @@ final class ClusterLock implements Lock {
     // ---- driven by the lock space ----
 
     /**
-     * What to send to the master now, marking it sent; empty if nothing. Called only while the
-     * lock space may send.
+     * Queues on {@link #outbox} what to send to the master now, marking it sent. Called only while
+     * the lock space may send.
      */
-    synchronized List<Message> takeOutgoing() {
-        List<Message> out = takeOutgoingLocked();
+    synchronized void takeOutgoing() {
         // Queued in the order taken, under this monitor: two threads sending for one lock (a
         // request and an unlock, or a request and a cancel) must not reach the master reversed.
-        outbox.addAll(out);
-        return out;
+        outbox.addAll(outgoing());
     }
 
-    /** Messages taken by {@link #takeOutgoing} and not yet handed to the master, oldest first. */
-    final java.util.Queue<Message> outbox = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    /** Held by the one thread handing {@link #outbox} to the master. */
-    final java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean();
-
-    private List<Message> takeOutgoingLocked() {
+    private List<Message> outgoing() {
         List<Message> out = new ArrayList<>(1);
         if (unlocking != null) {
             if (!unlockSent) {

@@ -38,7 +38,6 @@ final class MasterRole {
     private final Set<ResourceName> keptFromBefore = new HashSet<>();
     private final Set<ResourceName> handedOver = new HashSet<>();
     private final Map<ResourceName, List<Message.Resend>> resent = new HashMap<>();
-    private final Map<ResourceName, List<LockMode>> resentModes = new HashMap<>();
 
     MasterRole(java.util.function.BooleanSupplier frozen, Replies replies) {
         this.table = new ResourceTable(frozen);
@@ -134,7 +133,6 @@ final class MasterRole {
         keptFromBefore.clear();
         handedOver.clear();
         resent.clear();
-        resentModes.clear();
         for (ResourceName resource : table.resources()) {
             ResourceQueues engine = table.existing(resource);
             if (engine == null) {
@@ -160,14 +158,11 @@ final class MasterRole {
     void install(long holder, Message.Resend m) {
         HolderId id = new HolderId(holder, m.lockId());
         table.withQueues(m.resource(), engine -> {
-            engine.install(id, m.granted(), m.requested(), blocking(id, m.resource()), null, 0,
+            engine.install(id, m.granted(), m.requested(), blocking(id, m.resource()),
                     m.requested() == null ? null : answer(engine, id, m.resource(), m.requested()));
             return null;
         });
         resent.computeIfAbsent(m.resource(), r -> new ArrayList<>()).add(m);
-        if (m.granted() != null) {
-            resentModes.computeIfAbsent(m.resource(), r -> new ArrayList<>()).add(m.granted());
-        }
     }
 
     /** The old master's value block of a resource now mastered here. */
@@ -201,8 +196,8 @@ final class MasterRole {
                             newest = view.read();
                         }
                     }
-                    boolean trusted = resentModes.getOrDefault(resource, List.of()).stream()
-                            .anyMatch(mode -> !mode.compatibleWith(LockMode.PW));
+                    boolean trusted = views.stream()
+                            .anyMatch(view -> view.granted() != null && !view.granted().compatibleWith(LockMode.PW));
                     engine.takeValueBlock(trusted ? newest : newest.invalidated());
                     rebuiltUntrusted = !trusted;
                 }
@@ -224,7 +219,6 @@ final class MasterRole {
             });
         }
         resent.clear();
-        resentModes.clear();
     }
 
     /** Drops the locks of nodes whose recovery is done, marking value blocks they may have been writing invalid. */

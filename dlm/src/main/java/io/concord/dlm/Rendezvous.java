@@ -35,10 +35,6 @@ final class Rendezvous {
         return best;
     }
 
-    int size() {
-        return members.length;
-    }
-
     // The finaliser of SplitMix64: a bijection that spreads every input bit over the output.
     private static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

@@ -351,13 +351,10 @@ final class ResourceQueues {
      * that may have been lost) is granted by {@link #settleConflicts()}, once the value block is
      * settled.
      *
-     * @param publish nullable: a value the holder may not have had published; published only if the
-     *                value block is still at the sequence the holder read ({@code readSequence}),
-     *                so a value that did arrive is not published twice
      * @return the future of the request in flight, or null if none
      */
     CompletableFuture<LockMode> install(HolderId holder, LockMode granted, LockMode requested, Consumer<LockMode> onBlocking,
-                                       byte[] publish, long readSequence, java.util.function.BiConsumer<LockMode, Throwable> onAnswer) {
+                                       java.util.function.BiConsumer<LockMode, Throwable> onAnswer) {
         CompletableFuture<LockMode> future = null;
         mutex.lock();
         try {
@@ -372,9 +369,6 @@ final class ResourceQueues {
                 this.granted.remove(old);
                 converting.remove(old);
                 waiting.remove(old);
-            }
-            if (publish != null && valueBlock.sequence() == readSequence) {
-                valueBlock = valueBlock.withValue(LockValueBlock.checkedCopy(publish));
             }
             if (granted != null || requested != null) {
                 Entry entry = new Entry(holder, onBlocking);

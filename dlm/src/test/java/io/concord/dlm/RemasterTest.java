@@ -31,11 +31,11 @@ class RemasterTest {
             ResourceQueues fresh = new ResourceQueues(R, () -> true);
             var xAnswer = new java.util.concurrent.CompletableFuture<LockMode>();
             if (yFirst) {
-                fresh.install(y, LockMode.PR, LockMode.EX, m -> { }, null, 0, null);
-                xAnswer = fresh.install(x, LockMode.CW, LockMode.PR, m -> { }, null, 0, null);
+                fresh.install(y, LockMode.PR, LockMode.EX, m -> { }, null);
+                xAnswer = fresh.install(x, LockMode.CW, LockMode.PR, m -> { }, null);
             } else {
-                xAnswer = fresh.install(x, LockMode.CW, LockMode.PR, m -> { }, null, 0, null);
-                fresh.install(y, LockMode.PR, LockMode.EX, m -> { }, null, 0, null);
+                xAnswer = fresh.install(x, LockMode.CW, LockMode.PR, m -> { }, null);
+                fresh.install(y, LockMode.PR, LockMode.EX, m -> { }, null);
             }
             fresh.settleConflicts();
             List<LockMode> held = fresh.heldModes(n -> true);
