@@ -159,16 +159,53 @@ final class PosixProcess implements AutoCloseable {
 
     private static PosixProcess syscalls(List<String> prefix) {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        String classes;
-        try {
-            classes = Path.of(PosixSyscalls.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (java.net.URISyntaxException e) {
-            throw new AssertionError(e);
-        }
         List<String> c = new ArrayList<>(prefix);
         c.addAll(List.of(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-Xmx64m",
-                "--enable-native-access=ALL-UNNAMED", "-cp", classes, PosixSyscalls.class.getName()));
+                "--enable-native-access=ALL-UNNAMED", "-cp", SyscallsClasses.DIR.toString(), PosixSyscalls.class.getName()));
         return start(null, Path.of("/"), c);
+    }
+
+    /**
+     * PosixSyscalls (it needs only the JDK) copied where any user can read it: the child may run as
+     * another uid, and the checkout it was built in may be private (a clone under a 0700
+     * {@code mktemp -d} directory made every non-root child fail to find the class).
+     */
+    private static final class SyscallsClasses {
+        static final Path DIR = copy();
+
+        private static Path copy() {
+            try {
+                Path from = Path.of(PosixSyscalls.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+                String pkg = PosixSyscalls.class.getPackageName().replace('.', '/');
+                java.util.Set<java.nio.file.attribute.PosixFilePermission> readable =
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x");
+                Path root = java.nio.file.Files.createTempDirectory("concord-syscalls",
+                        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(readable));
+                Path to = root.resolve(pkg);
+                java.nio.file.Files.createDirectories(to);
+                for (Path p = to; !p.equals(root); p = p.getParent()) {
+                    java.nio.file.Files.setPosixFilePermissions(p, readable);
+                }
+                try (var classes = java.nio.file.Files.newDirectoryStream(from.resolve(pkg), PosixSyscalls.class.getSimpleName() + "*.class")) {
+                    for (Path cls : classes) {
+                        Path copied = java.nio.file.Files.copy(cls, to.resolve(cls.getFileName().toString()));
+                        java.nio.file.Files.setPosixFilePermissions(copied, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                    }
+                }
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root)));
+                return root;
+            } catch (IOException | java.net.URISyntaxException e) {
+                throw new AssertionError("cannot copy PosixSyscalls for other users", e);
+            }
+        }
+
+        private static void deleteTree(Path root) {
+            try (var all = java.nio.file.Files.walk(root)) {
+                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // a temp directory left behind
+            }
+        }
     }
 
     long pid() {
