@@ -6,6 +6,14 @@ public interface LockSpace extends AutoCloseable {
     String name();
 
     /**
+     * True when other nodes may hold locks in this space (the distributed lock manager); false
+     * for the single-node manager, whose holders are all in this process.
+     */
+    default boolean clustered() {
+        return true;
+    }
+
+    /**
      * Creates a lock handle for {@code resource}; it holds nothing until {@link Lock#request}.
      * Creating handles is cheap; two handles on one resource conflict with each other exactly as
      * handles on two nodes would.

@@ -34,6 +34,11 @@ final class NoLockSpace implements LockSpace {
     }
 
     @Override
+    public boolean clustered() {
+        return false;
+    }
+
+    @Override
     public Lock newLock(ResourceName resource, BlockingCallback onBlocking) {
         requireNonNull(resource, "resource");
         requireOpen();

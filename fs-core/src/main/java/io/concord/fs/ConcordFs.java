@@ -79,9 +79,10 @@ public final class ConcordFs implements AutoCloseable {
     private final java.util.concurrent.ExecutorService demoter = Executors.newVirtualThreadPerTaskExecutor();
     private final boolean clustered;
     private volatile String withdrawnBecause;
+    private volatile boolean inDoubt;
     private volatile boolean closed;
 
-    private ConcordFs(BlockDevice device, Superblock sb, MountOptions options, LockManager locks) {
+    private ConcordFs(BlockDevice device, Superblock sb, MountOptions options, LockSpace space) {
         this.device = device;
         this.sb = sb;
         this.options = options;
@@ -89,8 +90,8 @@ public final class ConcordFs implements AutoCloseable {
         if (jid < 0 || jid >= sb.journalCount()) {
             throw new FormatException("journal " + jid + " does not exist (the filesystem has " + sb.journalCount() + ")");
         }
-        this.lockSpace = locks.openLockSpace(sb.lockTable());
-        this.clustered = !(locks instanceof io.concord.dlm.NoLockManager);
+        this.lockSpace = space;
+        this.clustered = space.clustered();
         this.glocks = new Glocks(lockSpace, glockOps(), options.glockMinHold(), Duration.ofSeconds(60), options.clock(),
                 demoter, 65536);
         this.journalLock = glocks.hold(GlockType.JOURNAL, jid, LockMode.EX);
@@ -139,6 +140,19 @@ public final class ConcordFs implements AutoCloseable {
      */
     public static ConcordFs mount(BlockDevice device, LockManager locks, MountOptions options) {
         Superblock sb = readSuperblock(device);
+        return mount(device, sb, locks.openLockSpace(sb.lockTable()), options);
+    }
+
+    /**
+     * Mounts through a lock space the caller opened (named {@code superblock.lockTable()}): a
+     * cluster mount opens it with its listener and claims its journal slot first. The filesystem
+     * closes the lock space when it is closed.
+     */
+    public static ConcordFs mount(BlockDevice device, LockSpace space, MountOptions options) {
+        return mount(device, readSuperblock(device), space, options);
+    }
+
+    private static ConcordFs mount(BlockDevice device, Superblock sb, LockSpace space, MountOptions options) {
         MountOptions effective = options;
         if (sb.requiresReadOnly() && !options.readOnly()) {
             throw new FormatException("the filesystem uses read-only-compatible features this Concord does not know: mount it read-only");
@@ -146,7 +160,12 @@ public final class ConcordFs implements AutoCloseable {
         if (device.readOnly() && !options.readOnly()) {
             effective = options.withReadOnly(true);
         }
-        return new ConcordFs(device, sb, effective, locks);
+        try {
+            return new ConcordFs(device, sb, effective, space);
+        } catch (RuntimeException e) {
+            space.close();
+            throw e;
+        }
     }
 
     /** Reads and checks block 0 of {@code device}. */
@@ -175,6 +194,30 @@ public final class ConcordFs implements AutoCloseable {
 
     public boolean withdrawn() {
         return withdrawnBecause != null;
+    }
+
+    /**
+     * The lock space's ZooKeeper connection is suspended: this node may no longer be a member, so
+     * it stops changing the shared device until {@link #clusterResumed()} (operations fail with EIO
+     * meanwhile; nothing is committed).
+     */
+    public void clusterSuspended() {
+        LOG.log(System.Logger.Level.WARNING, "cluster membership in doubt: no writes to " + device.name() + " until it is confirmed");
+        inDoubt = true;
+    }
+
+    /** Membership is confirmed again after {@link #clusterSuspended()}. */
+    public void clusterResumed() {
+        inDoubt = false;
+        LOG.log(System.Logger.Level.INFO, "cluster membership confirmed: writes to " + device.name() + " resume");
+    }
+
+    /**
+     * This node is out of the cluster: it withdraws and keeps whatever it held (its journal is
+     * for a survivor to replay before anyone else may have its locks).
+     */
+    public void clusterExpelled(String why) {
+        withdraw(new FsException(Kind.IO_ERROR, "expelled from the cluster: " + why));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1196,7 +1239,7 @@ public final class ConcordFs implements AutoCloseable {
     private void periodicCommit() {
         fsLock.writeLock().lock();
         try {
-            if (!closed && !withdrawn() && store.hasUncommitted()) {
+            if (!closed && !withdrawn() && !inDoubt && store.hasUncommitted()) {
                 store.commit();
             }
         } catch (RuntimeException e) {
@@ -1213,6 +1256,9 @@ public final class ConcordFs implements AutoCloseable {
         String why = withdrawnBecause;
         if (why != null) {
             throw new WithdrawnException(why);
+        }
+        if (inDoubt) {
+            throw new FsException(Kind.IO_ERROR, "cluster membership in doubt: waiting for ZooKeeper");
         }
     }
 
