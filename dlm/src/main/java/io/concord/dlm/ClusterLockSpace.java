@@ -147,18 +147,33 @@ public final class ClusterLockSpace implements LockSpace {
      */
     @Override
     public void close() {
+        leave(true);
+    }
+
+    /** Leaves without releasing anything: the others recover this node as a dead one. */
+    @Override
+    public void abandon() {
+        leave(false);
+    }
+
+    private void leave(boolean release) {
         if (closed) {
             return;
         }
         closed = true;
-        List<CompletableFuture<Void>> releases = active.values().stream().map(ClusterLock::unlock).toList();
-        try {
-            CompletableFuture.allOf(releases.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "lock space " + name + ": leaving with locks not released (" + e + "); the others will wait for its recovery");
+        boolean clean = false;
+        if (release) {
+            List<CompletableFuture<Void>> releases = active.values().stream().map(ClusterLock::unlock).toList();
+            try {
+                CompletableFuture.allOf(releases.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "lock space " + name + ": leaving with locks not released (" + e + "); the others will wait for its recovery");
+            }
+            clean = recovery.phase() != LockSpaceRecovery.Phase.CLOSED
+                    && releases.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "lock space " + name + ": leaving without releasing any lock; the others will recover this node");
         }
-        boolean clean = recovery.phase() != LockSpaceRecovery.Phase.CLOSED
-                && releases.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
         recovery.close();
         if (clean) {
             membership.close(); // marks this incarnation recovered: nothing of it is left to release

@@ -30,4 +30,14 @@ public interface LockSpace extends AutoCloseable {
      */
     @Override
     void close();
+
+    /**
+     * Leaves as a node that crashed would: nothing is released and no value block published; the
+     * other nodes recover this node (its locks stay in force until its recovery hook is answered).
+     * For a filesystem that withdrew, whose journal may hold changes no other node has seen.
+     * Idempotent; after {@link #close()} it does nothing.
+     */
+    default void abandon() {
+        close();
+    }
 }

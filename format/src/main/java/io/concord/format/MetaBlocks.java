@@ -14,6 +14,17 @@ public final class MetaBlocks {
     private MetaBlocks() {
     }
 
+    /** Where tree nodes and xattr blocks name the inode they belong to (an inode block: its own number). */
+    public static final int OWNER_OFFSET = BlockHeader.SIZE;
+
+    /**
+     * The owning inode of a tree node or xattr block (for an inode block, its number field), read
+     * without any check: for diagnostics and for finding an inode's cached blocks.
+     */
+    public static long ownerOf(ByteBuffer block) {
+        return block.getLong(OWNER_OFFSET);
+    }
+
     /** Fills the whole block (its capacity) with zeros. */
     public static void zero(ByteBuffer block) {
         for (int i = 0; i < block.capacity(); i += 8) {

@@ -17,10 +17,12 @@ import java.nio.ByteBuffer;
  * block that already holds someone else's data. When only such blocks are left, the operation is
  * asked to roll back and run again after a commit ({@link CommitAndRetry}).
  *
- * <p>Callers hold the filesystem lock exclusively; before a group's header or bitmaps are read for
- * allocation or changed, {@code rgrpLock} makes the operation hold that group's glock. The free
- * counts kept here are read from the headers at mount; with other nodes allocating too they must
- * be refreshed when an rgrp glock is granted (the cluster issue's rgrp glock operations).
+ * <p>Callers hold the filesystem lock exclusively, inside an operation that {@link #bind}s its
+ * {@link RgrpAccess}: before a group's header or bitmaps are read for allocation or changed, the
+ * operation holds that group's glock (EX), or skips the group when another node holds it. The
+ * free counts kept here choose where to search; for a group this node does not hold they are
+ * hints, brought up to date whenever its glock is granted ({@link #granted}), from the count the
+ * last holder published in the lock's value block or else from the group's header.
  */
 final class Allocator {
     private final MetadataStore store;
@@ -29,7 +31,11 @@ final class Allocator {
     private final int[] hint;
     private final int home;
     private final long bitsPerBitmap;
-    private final java.util.function.IntConsumer rgrpLock;
+    private RgrpAccess rgrps = RgrpAccess.NONE;
+    /** Groups whose glock was granted since their count was last read (set by any thread). */
+    private final java.util.concurrent.atomic.AtomicIntegerArray refreshed;
+    /** Groups this operation changed, whose counts a rollback must read again. */
+    private final java.util.BitSet touched = new java.util.BitSet();
     /**
      * Search views of bitmap blocks, by block number: the bitmap with every block freed by the
      * running transaction still set (GFS2 keeps a clone bitmap for the same purpose), so the search
@@ -38,24 +44,56 @@ final class Allocator {
      */
     private final java.util.HashMap<Long, ByteBuffer> views = new java.util.HashMap<>();
 
-    Allocator(MetadataStore store, Superblock sb, int journalId, java.util.function.IntConsumer rgrpLock) {
+    Allocator(MetadataStore store, Superblock sb, int journalId) {
         this.store = store;
         this.sb = sb;
         this.free = new int[sb.rgrpCount()];
         this.hint = new int[sb.rgrpCount()];
         this.home = (int) ((long) journalId * sb.rgrpCount() / sb.journalCount());
         this.bitsPerBitmap = RgrpBitmap.bitsPerBlock(sb.blockSize());
-        this.rgrpLock = rgrpLock;
+        this.refreshed = new java.util.concurrent.atomic.AtomicIntegerArray(sb.rgrpCount());
         for (int r = 0; r < free.length; r++) {
             free[r] = header(r).freeBlocks();
         }
         store.onTransactionReset(views::clear);
     }
 
-    /** Reloads the free counts from the resource group headers (after a rolled-back operation). */
-    void reloadCounts() {
-        for (int r = 0; r < free.length; r++) {
+    /** The operation whose rgrp glocks the allocator uses until the next bind ({@link RgrpAccess#NONE} between operations). */
+    void bind(RgrpAccess access) {
+        this.rgrps = access;
+        touched.clear();
+    }
+
+    /** An operation rolled back: the groups it changed have their counts read again from their headers. */
+    void rolledBack() {
+        for (int r = touched.nextSetBit(0); r >= 0; r = touched.nextSetBit(r + 1)) {
             free[r] = header(r).freeBlocks();
+        }
+        touched.clear();
+    }
+
+    /**
+     * Group {@code rgrp}'s glock was just granted (any thread): its count is read again before the
+     * next search, from {@code published} (the value block's count, or -1 if it has none).
+     */
+    void granted(int rgrp, int published) {
+        refreshed.set(rgrp, published < 0 ? -1 : published + 1);
+    }
+
+    /** The count to publish in the group's value block as its glock leaves EX. */
+    int publishedCount(int rgrp) {
+        // -1 (publish nothing) when the grant's count was never taken in: this node then changed
+        // nothing in the group, and free[rgrp] is an old hint.
+        return refreshed.get(rgrp) != 0 ? -1 : free[rgrp];
+    }
+
+    /** Called with the group held: takes in what its grant brought. */
+    private void takeRefresh(int rgrp) {
+        int r = refreshed.getAndSet(rgrp, 0);
+        if (r > 0) {
+            free[rgrp] = r - 1;
+        } else if (r < 0) {
+            free[rgrp] = header(rgrp).freeBlocks();
         }
     }
 
@@ -76,6 +114,25 @@ final class Allocator {
     long allocInode(long goal) {
         Run r = allocate(goal, 1, true);
         return r.start();
+    }
+
+    /**
+     * Allocates block {@code block} for an inode if it is still free and reusable (a choice an
+     * earlier attempt of the operation made); false if not.
+     */
+    boolean allocInodeAt(long block) {
+        int rgrp = sb.rgrpOf(block);
+        if (rgrp < 0 || !rgrps.forAllocation(rgrp)) {
+            return false;
+        }
+        takeRefresh(rgrp);
+        long bit = block - sb.rgrpFirstBlock(rgrp);
+        int bm = (int) (bit / bitsPerBitmap);
+        if (RgrpBitmap.get(view(rgrp, bm), (int) (bit - bm * bitsPerBitmap))) {
+            return false;
+        }
+        mark(rgrp, new Run(block, 1), true, true);
+        return true;
     }
 
     /**
@@ -106,10 +163,16 @@ final class Allocator {
         }
         for (int i = 0; i < free.length; i++) {
             int rgrp = (start + i) % free.length;
+            if (free[rgrp] == 0 && refreshed.get(rgrp) == 0) {
+                continue;
+            }
+            if (!rgrps.forAllocation(rgrp)) {
+                continue;
+            }
+            takeRefresh(rgrp);
             if (free[rgrp] == 0) {
                 continue;
             }
-            rgrpLock.accept(rgrp);
             int from = (i == 0 && goal >= sb.rgrpFirstBlock(rgrp)) ? (int) (goal - sb.rgrpFirstBlock(rgrp)) : hint[rgrp];
             Run r = searchGroup(rgrp, from, want);
             if (r == null && from != 0) {
@@ -121,6 +184,7 @@ final class Allocator {
                 return r;
             }
         }
+        rgrps.noneFree();
         return null;
     }
 
@@ -179,7 +243,8 @@ final class Allocator {
         if (rgrp < 0 || rgrp != sb.rgrpOf(run.end() - 1)) {
             throw new IllegalArgumentException("run " + run + " is not inside one resource group");
         }
-        rgrpLock.accept(rgrp);
+        rgrps.require(rgrp);
+        takeRefresh(rgrp);
         mark(rgrp, run, false, inode);
         store.freed(run.start(), run.length());
     }
@@ -192,13 +257,18 @@ final class Allocator {
     /**
      * Whether the bitmap marks {@code block} in use. Read without the rgrp glock: it only screens
      * handles from outside (the inode's own glock protects the inode), so a stale answer costs at
-     * most a later ESTALE or a read of the inode block, never a wrong allocation.
+     * most a later ESTALE or a read of the inode block, never a wrong allocation. A "free" from
+     * the cache is checked against the device, as another node may have allocated it since.
      */
     boolean isAllocated(long block) {
         int rgrp = sb.rgrpOf(block);
         long bit = block - sb.rgrpFirstBlock(rgrp);
         int bm = (int) (bit / bitsPerBitmap);
-        return RgrpBitmap.get(bitmap(rgrp, bm), (int) (bit - bm * bitsPerBitmap));
+        int i = (int) (bit - bm * bitsPerBitmap);
+        if (RgrpBitmap.get(bitmap(rgrp, bm), i)) {
+            return true;
+        }
+        return RgrpBitmap.get(store.readUncached(sb.rgrpFirstBlock(rgrp) + 1 + bm, BlockType.RGRP_BITMAP), i);
     }
 
     private void mark(int rgrp, Run run, boolean used, boolean inode) {
@@ -236,6 +306,7 @@ final class Allocator {
         updated.encode(image, store.journalId(), store.fsId());
         store.write(first, image);
         free[rgrp] = updated.freeBlocks();
+        touched.set(rgrp);
     }
 
     private ByteBuffer bitmap(int rgrp, int bm) {

@@ -77,9 +77,15 @@ final class Inodes {
         store.write(inode.number(), image);
     }
 
-    /** Allocates and writes a new inode near {@code goal}. */
-    Inode create(long goal, int mode, int uid, int gid, long rdev, long parent) {
-        long number = allocator.allocInode(goal);
+    /**
+     * Allocates and writes a new inode near {@code goal}, holding its glock EX in {@code locks}
+     * (which may end the attempt to take it: the next attempt then reuses the same block if it
+     * is still free).
+     */
+    Inode create(OperationLocks locks, long goal, int mode, int uid, int gid, long rdev, long parent) {
+        long reserved = locks.reservedInode();
+        long number = reserved != 0 && allocator.allocInodeAt(reserved) ? reserved : allocator.allocInode(goal);
+        locks.newInode(number);
         Instant now = clock.instant();
         Inode inode = new Inode(number, nextGeneration(), mode, uid, gid, 1, 0, 0, now, now, now, now, rdev, parent, 0, 0, 0,
                 new byte[0], new byte[Inode.forkSize(store.blockSize())]);
@@ -94,12 +100,14 @@ final class Inodes {
     }
 
     /**
-     * Generations only grow: microseconds of the clock, or one more than the last handed out.
-     * A reused inode block so gets a generation no earlier handle carries.
+     * Generations only grow on a node: microseconds of the clock, or one more than the last
+     * handed out, times 256 plus this node's journal slot, so no two nodes hand out the same one.
+     * A reused inode block so gets a generation no earlier handle carries (across nodes, as long
+     * as their clocks agree to within the time between a free and the block's reuse).
      */
     private long nextGeneration() {
         long now = clock.instant().toEpochMilli() * 1000;
         lastGeneration = Math.max(lastGeneration + 1, now);
-        return lastGeneration;
+        return (lastGeneration << 8) | (store.journalId() & 0xff);
     }
 }

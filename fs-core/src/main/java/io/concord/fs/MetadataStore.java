@@ -93,15 +93,33 @@ final class MetadataStore {
         if (b == null) {
             b = clean.getIfPresent(block);
         }
-        if (b == null) {
-            ByteBuffer fresh = ByteBuffer.allocate(blockSize);
-            device.read(block * blockSize, fresh);
-            fresh.clear();
-            MetaBlocks.verify(fresh, type, block, fsId);
-            b = fresh.asReadOnlyBuffer();
-            clean.put(block, b);
-        }
+        return b != null ? b : fromDevice(block, type);
+    }
+
+    /** Reads {@code block} from the device, verifies it whole, and keeps it as clean. */
+    private ByteBuffer fromDevice(long block, BlockType type) {
+        ByteBuffer fresh = ByteBuffer.allocate(blockSize);
+        device.read(block * blockSize, fresh);
+        fresh.clear();
+        MetaBlocks.verify(fresh, type, block, fsId);
+        ByteBuffer b = fresh.asReadOnlyBuffer();
+        clean.put(block, b);
         return b;
+    }
+
+    /**
+     * As {@link #read}, for a caller that holds no lock covering the block: a clean cached copy
+     * is not trusted but read again from the device (another node may have changed the block).
+     */
+    ByteBuffer readUncached(long block, BlockType type) {
+        ByteBuffer b = running.images.get(block);
+        if (b == null && journal != null) {
+            b = journal.committedImageShared(block);
+        }
+        if (b == null) {
+            b = fromDevice(block, type);
+        }
+        return b.asReadOnlyBuffer().clear();
     }
 
     // ---- decoded images ----
@@ -318,8 +336,15 @@ final class MetadataStore {
         clean.asMap().entrySet().removeIf(e -> {
             ByteBuffer b = e.getValue();
             int type = io.concord.format.BlockHeader.typeCodeOf(b);
-            return (type == BlockType.BTREE_NODE.code() || type == BlockType.XATTR.code()) && b.getLong(32) == ino;
+            return (type == BlockType.BTREE_NODE.code() || type == BlockType.XATTR.code()) && MetaBlocks.ownerOf(b) == ino;
         });
+    }
+
+    /** Drops the clean cached copies of blocks [first, first + count), one by one (a short range). */
+    void invalidateBlocks(long first, int count) {
+        for (long b = first; b < first + count; b++) {
+            clean.invalidate(b);
+        }
     }
 
     /** Drops the clean cached blocks in [first, first + count). */

@@ -62,7 +62,7 @@ final class InodeCheck {
             inode = Inode.decode(v.block(), ino, ctx.fsId());
         } catch (CorruptBlockException e) {
             claims.claim(ino, 1, ino, Claims.Role.INODE);
-            ctx.report(Problem.INODE, ino, "inode " + ino + ": " + TreeWalk.detail(e) + " (its number field says " + v.block().getLong(32) + ")");
+            ctx.report(Problem.INODE, ino, "inode " + ino + ": " + TreeWalk.detail(e) + " (its number field says " + io.concord.format.MetaBlocks.ownerOf(v.block()) + ")");
             return null;
         }
         claims.claim(ino, 1, ino, Claims.Role.INODE);
@@ -230,7 +230,7 @@ final class InodeCheck {
             Xattrs.decode(enc, xb);
         } catch (CorruptBlockException e) {
             ctx.report(Problem.XATTR, xb, "xattr block " + xb + " of inode " + ino + ": " + TreeWalk.detail(e)
-                    + " (it names inode " + v.block().getLong(32) + " as its owner)");
+                    + " (it names inode " + io.concord.format.MetaBlocks.ownerOf(v.block()) + " as its owner)");
         }
         return 1;
     }

@@ -90,7 +90,7 @@ final class UnreachableScan {
         }
         try {
             BlockType t = MetaBlocks.check(raw, block, ctx.fsId());
-            String owned = t == BlockType.BTREE_NODE || t == BlockType.XATTR ? " of inode " + raw.getLong(32) : "";
+            String owned = t == BlockType.BTREE_NODE || t == BlockType.XATTR ? " of inode " + io.concord.format.MetaBlocks.ownerOf(raw) : "";
             return "is " + BlockVerdict.article(t) + owned;
         } catch (CorruptBlockException e) {
             return "holds no sound metadata: file data, or a damaged block";

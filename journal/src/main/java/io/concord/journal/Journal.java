@@ -125,6 +125,11 @@ public final class Journal implements AutoCloseable {
         return committed.get(block);
     }
 
+    /** True when some committed image is not yet written in place (a checkpoint would write it). */
+    public synchronized boolean hasUnwrittenImages() {
+        return !committed.isEmpty();
+    }
+
     /** True when an image of {@code block} lies in the live part of the log (a free must revoke it). */
     public synchronized boolean inWindow(long block) {
         return committed.containsKey(block);
