@@ -39,6 +39,8 @@ final class FuseOps {
     private final ConcordFs fs;
     private final FuseChannel channel;
     private final NodeTable nodes;
+    /** The names handed to the kernel as found, so they can be invalidated when another node may change them. */
+    private final KnownNames names;
     private final OpenFiles files = new OpenFiles();
     private final FileLocks locks = new FileLocks();
     private final FuseSession.Config settings;
@@ -51,14 +53,23 @@ final class FuseOps {
     private volatile int minor = Fuse.KERNEL_MINOR_VERSION;
 
     FuseOps(ConcordFs fs, FuseChannel channel, NodeTable nodes, FuseSession.Config settings) {
+        this(fs, channel, nodes, new KnownNames(), settings);
+    }
+
+    FuseOps(ConcordFs fs, FuseChannel channel, NodeTable nodes, KnownNames names, FuseSession.Config settings) {
         this.fs = fs;
         this.channel = channel;
         this.nodes = nodes;
+        this.names = names;
         this.settings = settings;
     }
 
     NodeTable nodes() {
         return nodes;
+    }
+
+    void detachKernelCache() {
+        fs.useKernelCache(io.concord.fs.KernelCache.NONE);
     }
 
     OpenFiles files() {
@@ -106,8 +117,11 @@ final class FuseOps {
                 channel.reply(r.fd, r.unique, 0);
                 return false;
             }
-            case Fuse.LOOKUP -> entry(r, fs.lookup(caller(r), ino(r), Request.name(r.body(), r.unique)));
-            case Fuse.FORGET -> nodes.forget(r.nodeId, r.body(8).getLong(0));
+            case Fuse.LOOKUP -> {
+                byte[] name = Request.name(r.body(), r.unique);
+                entry(r, name, fs.lookup(caller(r), ino(r), name));
+            }
+            case Fuse.FORGET -> forget(r.nodeId, r.body(8).getLong(0));
             case Fuse.BATCH_FORGET -> batchForget(r);
             case Fuse.GETATTR -> attr(r, fs.getattr(ino(r)));
             case Fuse.SETATTR -> setattr(r);
@@ -116,20 +130,22 @@ final class FuseOps {
                 ByteBuffer b = r.body();
                 byte[] name = Request.name(b, r.unique);
                 byte[] target = Request.name(b, r.unique);
-                entry(r, fs.symlink(caller(r), ino(r), name, target));
+                entry(r, name, fs.symlink(caller(r), ino(r), name, target));
             }
             case Fuse.MKNOD -> {
                 ByteBuffer b = r.body(16);
                 int mode = b.getInt(0);
                 long rdev = Integer.toUnsignedLong(b.getInt(4));
                 b.position(minor >= 12 ? 16 : 8);
-                entry(r, fs.mknod(caller(r), ino(r), Request.name(b, r.unique), mode, rdev));
+                byte[] name = Request.name(b, r.unique);
+                entry(r, name, fs.mknod(caller(r), ino(r), name, mode, rdev));
             }
             case Fuse.MKDIR -> {
                 ByteBuffer b = r.body(8);
                 int mode = b.getInt(0);
                 b.position(8);
-                entry(r, fs.mkdir(caller(r), ino(r), Request.name(b, r.unique), mode));
+                byte[] name = Request.name(b, r.unique);
+                entry(r, name, fs.mkdir(caller(r), ino(r), name, mode));
             }
             case Fuse.UNLINK -> ok(r, () -> fs.unlink(caller(r), ino(r), Request.name(r.body(), r.unique)));
             case Fuse.RMDIR -> ok(r, () -> fs.rmdir(caller(r), ino(r), Request.name(r.body(), r.unique)));
@@ -142,7 +158,8 @@ final class FuseOps {
                 ByteBuffer b = r.body(8);
                 long old = nodes.inode(b.getLong(0));
                 b.position(8);
-                entry(r, fs.link(caller(r), old, ino(r), Request.name(b, r.unique)));
+                byte[] name = Request.name(b, r.unique);
+                entry(r, name, fs.link(caller(r), old, ino(r), name));
             }
             case Fuse.OPEN -> open(r);
             case Fuse.CREATE -> create(r);
@@ -229,7 +246,7 @@ final class FuseOps {
             throw new MalformedRequestException(r.unique, "BATCH_FORGET of " + count + " in " + b.remaining() + " bytes");
         }
         for (int i = 0; i < count; i++) {
-            nodes.forget(b.getLong(8 + 16 * i), b.getLong(16 + 16 * i));
+            forget(b.getLong(8 + 16 * i), b.getLong(16 + 16 * i));
         }
     }
 
@@ -319,6 +336,7 @@ final class FuseOps {
             long fh = files.open(a.inode(), flags, false);
             long node = nodes.nodeId(a.inode());
             nodes.looked(node);
+            names.entered(dir, name, a.inode());
             channel.reply(r.fd, r.unique, 0, entryOut(a, node), openOut(fh));
             return;
         }
@@ -326,6 +344,7 @@ final class FuseOps {
         long fh = files.open(a.inode(), flags, false);
         long node = nodes.nodeId(a.inode());
         nodes.looked(node);
+        names.entered(dir, name, a.inode());
         channel.reply(r.fd, r.unique, 0, entryOut(a, node), openOut(fh));
     }
 
@@ -445,6 +464,7 @@ final class FuseOps {
                     }
                     long node = nodes.nodeId(a.inode());
                     nodes.looked(node);
+                    names.entered(dir, name, a.inode());
                     out.put(entryOut(a, node));
                 }
             }
@@ -563,10 +583,17 @@ final class FuseOps {
         channel.reply(r.fd, r.unique, 0);
     }
 
-    private void entry(Request r, Attributes a) {
+    private void entry(Request r, byte[] name, Attributes a) {
         long node = nodes.nodeId(a.inode());
         nodes.looked(node);
+        names.entered(ino(r), name, a.inode());
         channel.reply(r.fd, r.unique, 0, entryOut(a, node));
+    }
+
+    private void forget(long nodeId, long count) {
+        if (nodes.forget(nodeId, count)) {
+            names.forgotten(nodes.inode(nodeId));
+        }
     }
 
     private void attr(Request r, Attributes a) {

@@ -93,7 +93,8 @@ public final class FuseSession implements AutoCloseable {
             throw new ConcordException("mount of " + config.source() + " on " + at + " failed: " + LibC.strerror(r.errno()));
         }
         NodeTable nodes = new NodeTable(fs.root());
-        FuseOps ops = new FuseOps(fs, channel, nodes, config);
+        KnownNames names = new KnownNames();
+        FuseOps ops = new FuseOps(fs, channel, nodes, names, config);
         try {
             answerInit(channel, ops);
         } catch (RuntimeException e) {
@@ -102,7 +103,9 @@ public final class FuseSession implements AutoCloseable {
             throw e;
         }
         channel.addClones(Math.max(0, config.queues() - 1));
-        FuseSession s = new FuseSession(at, channel, ops, new Notifier(channel, nodes));
+        Notifier notifier = new Notifier(channel, nodes);
+        FuseSession s = new FuseSession(at, channel, ops, notifier);
+        fs.useKernelCache(new KernelInvalidation(notifier, nodes, names, fs.root()));
         s.start();
         setReadahead(at, config.readaheadKb()); // stats the mount: only once requests are served
         return s;
@@ -304,6 +307,7 @@ public final class FuseSession implements AutoCloseable {
     /** Stops serving: the mount must already be gone (or this forces it away). */
     @Override
     public void close() {
+        ops.detachKernelCache(); // no kernel to tell any more once the session ends
         ending = true;
         boolean readersDone = false;
         boolean workersDone = false;

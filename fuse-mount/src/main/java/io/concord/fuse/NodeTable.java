@@ -31,8 +31,9 @@ final class NodeTable {
         }
     }
 
-    void forget(long nodeId, long count) {
-        lookups.computeIfPresent(nodeId, (k, v) -> v - count <= 0 ? null : v - count);
+    /** The kernel dropped {@code count} lookups; true if it no longer knows the node at all. */
+    boolean forget(long nodeId, long count) {
+        return lookups.computeIfPresent(nodeId, (k, v) -> v - count <= 0 ? null : v - count) == null;
     }
 
     long lookupCount(long nodeId) {
