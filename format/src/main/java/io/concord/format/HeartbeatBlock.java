@@ -19,10 +19,15 @@ import java.nio.ByteBuffer;
  *  60     4  pid             the holder's process id
  *  64    64  node            the holder's node name, UTF-8, NUL padded
  * 128    64  host            the holder's host name, UTF-8, NUL padded
+ * 192    16  bootId          the holder's kernel boot id (/proc/sys/kernel/random/boot_id), zero if unknown
+ * 208     8  pidNamespace    the inode of the holder's pid namespace, 0 if unknown
  * </pre>
+ * The boot id and pid namespace say where {@code pid} means something: a newcomer with the same
+ * two can ask the kernel whether the holder still runs instead of watching its heartbeat.
  */
 public record HeartbeatBlock(int slot, State state, LockProtocol protocol, long sequence, long writtenMillis, int intervalMillis,
-        long pid, String node, String host) {
+        long pid, String node, String host, java.util.UUID bootId, long pidNamespace) {
+    private static final java.util.UUID NO_BOOT = new java.util.UUID(0, 0);
     public static final int NAME_MAX = 64;
 
     /** Whether a mount holds the slot. Codes are on disk. */
@@ -32,27 +37,23 @@ public record HeartbeatBlock(int slot, State state, LockProtocol protocol, long 
     }
 
     public HeartbeatBlock {
+        bootId = bootId == null ? NO_BOOT : bootId;
         node = PaddedText.truncate(node, NAME_MAX);
         host = PaddedText.truncate(host, NAME_MAX);
     }
 
     /** What mkfs writes: nobody holds the slot. */
     public static HeartbeatBlock clean(int slot) {
-        return new HeartbeatBlock(slot, State.CLEAN, LockProtocol.NOLOCK, 0, 0, 0, 0, "", "");
+        return new HeartbeatBlock(slot, State.CLEAN, LockProtocol.NOLOCK, 0, 0, 0, 0, "", "", NO_BOOT, 0);
     }
 
     public HeartbeatBlock withState(State s) {
-        return new HeartbeatBlock(slot, s, protocol, sequence, writtenMillis, intervalMillis, pid, node, host);
+        return new HeartbeatBlock(slot, s, protocol, sequence, writtenMillis, intervalMillis, pid, node, host, bootId, pidNamespace);
     }
 
     /** The next heartbeat: the sequence moves on, the time is {@code now}. */
     public HeartbeatBlock next(long nowMillis) {
-        return new HeartbeatBlock(slot, state, protocol, sequence + 1, nowMillis, intervalMillis, pid, node, host);
-    }
-
-    /** The same claimant (host, pid, node) as {@code other}, whatever the sequence. */
-    public boolean sameHolder(HeartbeatBlock other) {
-        return pid == other.pid && host.equals(other.host) && node.equals(other.node) && protocol == other.protocol;
+        return new HeartbeatBlock(slot, state, protocol, sequence + 1, nowMillis, intervalMillis, pid, node, host, bootId, pidNamespace);
     }
 
     /** "node n1 (host h, pid 42), mounted nolock": for refusals. */
@@ -70,6 +71,9 @@ public record HeartbeatBlock(int slot, State state, LockProtocol protocol, long 
         block.putInt(60, (int) pid);
         PaddedText.put(block, 64, NAME_MAX, node);
         PaddedText.put(block, 128, NAME_MAX, host);
+        block.putLong(192, bootId.getMostSignificantBits());
+        block.putLong(200, bootId.getLeastSignificantBits());
+        block.putLong(208, pidNamespace);
         MetaBlocks.seal(block, new BlockHeader(BlockType.HEARTBEAT, 1, slot, blockNumber, fsId));
     }
 
@@ -82,6 +86,7 @@ public record HeartbeatBlock(int slot, State state, LockProtocol protocol, long 
         }
         return new HeartbeatBlock(BlockHeader.journalIdOf(block), State.values()[state], LockProtocol.fromCode(block.getInt(36)),
                 block.getLong(40), block.getLong(48), block.getInt(56), Integer.toUnsignedLong(block.getInt(60)),
-                PaddedText.get(block, 64, NAME_MAX), PaddedText.get(block, 128, NAME_MAX));
+                PaddedText.get(block, 64, NAME_MAX), PaddedText.get(block, 128, NAME_MAX),
+                new java.util.UUID(block.getLong(192), block.getLong(200)), block.getLong(208));
     }
 }

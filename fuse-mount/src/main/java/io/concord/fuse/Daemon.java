@@ -77,9 +77,9 @@ public final class Daemon {
                 opened.push(heartbeatDevice);
             }
             String node = join != null ? join.node() : o.cluster().node() != null ? o.cluster().node() : ClusterSettings.hostName();
-            MultiMountProtection mmp = MultiMountProtection.claim(heartbeatDevice, sb, slot, new MultiMountProtection.Claimant(
-                    cluster ? LockProtocol.DLM : LockProtocol.NOLOCK, node, ClusterSettings.hostName(), ProcessHandle.current().pid()),
-                    o.readOnly(), MultiMountProtection.DEFAULT_INTERVAL, listener::expelled);
+            MultiMountProtection mmp = MultiMountProtection.claim(heartbeatDevice, sb, slot, MultiMountProtection.Claimant.thisProcess(
+                    cluster ? LockProtocol.DLM : LockProtocol.NOLOCK, node, ClusterSettings.hostName()),
+                    o.readOnly(), MultiMountProtection.DEFAULT_INTERVAL, listener::heartbeatLost);
             opened.push(mmp);
             MountOptions mo = new MountOptions(slot, o.readOnly(), o.commitInterval(), o.metadataCacheBytes(), Clock.systemUTC(),
                     java.time.Duration.ofMillis(200));

@@ -51,6 +51,19 @@ final class FilesystemListener implements LockSpaceListener {
     @Override
     public synchronized void expelled(String why) {
         LOGGING.expelled(why);
+        stopWriting(why);
+    }
+
+    /**
+     * Multi-mount protection found another mount's claim in this mount's heartbeat block: as with
+     * an expulsion, the filesystem withdraws at once (ConcordFs's way in is clusterExpelled; it
+     * has no other public withdraw).
+     */
+    synchronized void heartbeatLost(String why) {
+        stopWriting(why);
+    }
+
+    private void stopWriting(String why) {
         if (expelledBecause == null) {
             expelledBecause = why;
         }

@@ -7,10 +7,14 @@ import io.concord.format.HeartbeatBlock;
 import io.concord.format.HeartbeatBlock.State;
 import io.concord.format.LockProtocol;
 import io.concord.format.Superblock;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -30,11 +34,13 @@ import java.util.function.Consumer;
  * {@code nolock} (two cluster mounts are kept apart by the DLM, which also gave the newcomer its
  * slot, so a cluster block in that slot is a recovered dead node's). A newcomer:
  * <ol>
- * <li>reads every slot's block. If any conflicts, it watches them for twice the interval each
- *     holder wrote into its block (and half a second more): one that moved, or a conflicting block
- *     that appeared meanwhile, is a live mount and the newcomer is refused, naming it. Those that
- *     stood still belong to crashed mounts (kill -9, power loss): they are overwritten CLEAN (if
- *     still unchanged), so the next newcomer does not wait for them again.
+ * <li>reads every slot's block. A conflicting block whose holder ran on this machine's current
+ *     boot, in this pid namespace, and whose pid is gone, is a crashed mount at once. Any other
+ *     conflicting block it watches for twice the interval its holder wrote into it (and half a
+ *     second more): one that moved, or a conflicting block that appeared meanwhile, is a live
+ *     mount and the newcomer is refused, naming it. Those that stood still belong to crashed
+ *     mounts (kill -9, power loss). Crashed mounts' blocks are overwritten CLEAN (if still
+ *     unchanged), so the next newcomer does not wait for them again.
  * <li>writes its own block ACTIVE, from a random sequence;
  * <li>reads every block again. A conflicting block it has not seen before (or its own slot with
  *     someone else's claim) is another newcomer that started at the same moment: refused. Because
@@ -46,7 +52,8 @@ import java.util.function.Consumer;
  *     {@code onLost} hears why: the filesystem must stop writing at once.
  * </ol>
  * A clean filesystem therefore costs a newcomer one read, one write and one read, with no wait; a
- * crashed holder costs one watch of about two and a half seconds.
+ * holder crashed on this machine costs nothing more; one crashed elsewhere (or in another pid
+ * namespace, or before a reboot) costs one watch of about two and a half seconds.
  *
  * <p>What remains: the reads and writes must reach the shared medium, which is why the device given
  * here should be opened O_DIRECT (one machine shares its page cache, two do not). A holder that
@@ -67,8 +74,42 @@ public final class MultiMountProtection implements AutoCloseable {
     private static final int MIN_INTERVAL_MS = 100;
     private static final int MAX_INTERVAL_MS = 60_000;
 
-    /** Who is mounting: what goes into its heartbeat block and into refusals others print. */
-    public record Claimant(LockProtocol protocol, String node, String host, long pid) {
+    /**
+     * Who is mounting: what goes into its heartbeat block and into refusals others print. The boot
+     * id and pid namespace (null and 0 when unknown) say where {@code pid} can be looked up.
+     */
+    public record Claimant(LockProtocol protocol, String node, String host, long pid, UUID bootId, long pidNamespace) {
+        public Claimant(LockProtocol protocol, String node, String host, long pid) {
+            this(protocol, node, host, pid, null, 0);
+        }
+
+        /** This process, on this boot of this machine. */
+        public static Claimant thisProcess(LockProtocol protocol, String node, String host) {
+            return new Claimant(protocol, node, host, ProcessHandle.current().pid(), thisBoot(), thisPidNamespace());
+        }
+
+        /** True when {@code b}'s holder ran on this boot, in this pid namespace, and its process is gone. */
+        boolean outlived(HeartbeatBlock b) {
+            return bootId != null && pidNamespace != 0 && bootId.equals(b.bootId()) && pidNamespace == b.pidNamespace()
+                    && ProcessHandle.of(b.pid()).map(p -> !p.isAlive()).orElse(true);
+        }
+    }
+
+    private static UUID thisBoot() {
+        try {
+            return UUID.fromString(Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip());
+        } catch (IOException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static long thisPidNamespace() {
+        try {
+            String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString(); // "pid:[4026531836]"
+            return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private final BlockDevice device;
@@ -111,7 +152,7 @@ public final class MultiMountProtection implements AutoCloseable {
         }
         m.clearStale(stale, me);
         HeartbeatBlock mine = new HeartbeatBlock(slot, State.ACTIVE, me.protocol(), ThreadLocalRandom.current().nextLong(),
-                System.currentTimeMillis(), (int) interval.toMillis(), me.pid(), me.node(), me.host());
+                System.currentTimeMillis(), (int) interval.toMillis(), me.pid(), me.node(), me.host(), me.bootId(), me.pidNamespace());
         m.write(mine);
         List<HeartbeatBlock> after = m.readAll();
         for (HeartbeatBlock b : after) {
@@ -128,11 +169,21 @@ public final class MultiMountProtection implements AutoCloseable {
         return running;
     }
 
-    /** Steps 1: the conflicting blocks that stood still through the watch; refuses if one moved. */
+    /**
+     * Step 1: the conflicting blocks of crashed holders; refuses if one is live. A holder that ran
+     * on this very boot and pid namespace and whose process is gone is dead without watching (the
+     * common case of a daemon killed on this machine); the others are watched.
+     */
     private List<HeartbeatBlock> watchSuspects(Claimant me) {
-        List<HeartbeatBlock> suspects = readAll().stream().filter(b -> conflicts(b, me)).toList();
+        List<HeartbeatBlock> conflicting = readAll().stream().filter(b -> conflicts(b, me)).toList();
+        List<HeartbeatBlock> dead = conflicting.stream().filter(me::outlived).toList();
+        if (!dead.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "the holder(s) " + dead.stream().map(HeartbeatBlock::describeHolder).toList()
+                    + " of " + device.name() + " ran on this machine and are gone: taken as crashed");
+        }
+        List<HeartbeatBlock> suspects = conflicting.stream().filter(b -> !dead.contains(b)).toList();
         if (suspects.isEmpty()) {
-            return List.of();
+            return dead;
         }
         long watchMs = suspects.stream().mapToLong(b -> 2L * clampedInterval(b)).max().orElseThrow() + WATCH_MARGIN.toMillis();
         LOG.log(System.Logger.Level.INFO, "slot(s) " + suspects.stream().map(b -> String.valueOf(b.slot())).toList()
@@ -140,14 +191,14 @@ public final class MultiMountProtection implements AutoCloseable {
                 + watchMs + " ms for a heartbeat");
         sleep(watchMs);
         for (HeartbeatBlock b : readAll()) {
-            if (conflicts(b, me) && !suspects.contains(b)) {
+            if (conflicts(b, me) && !conflicting.contains(b)) {
                 throw new ConcordException(device.name() + " is in use by " + b.describeHolder() + " on slot " + b.slot()
                         + " (its heartbeat is running)");
             }
         }
         LOG.log(System.Logger.Level.WARNING, "the heartbeat of " + suspects.stream().map(HeartbeatBlock::describeHolder).toList()
                 + " stood still for " + watchMs + " ms: taken as crashed");
-        return suspects;
+        return conflicting;
     }
 
     /** Overwrites the blocks of crashed holders CLEAN, each only if it still holds what was watched. */
@@ -155,7 +206,7 @@ public final class MultiMountProtection implements AutoCloseable {
         for (HeartbeatBlock dead : stale) {
             if (read(dead.slot()).equals(dead)) {
                 write(new HeartbeatBlock(dead.slot(), State.CLEAN, me.protocol(), dead.sequence() + 1, System.currentTimeMillis(), 0,
-                        me.pid(), me.node(), me.host()));
+                        me.pid(), me.node(), me.host(), me.bootId(), me.pidNamespace()));
             }
         }
     }
@@ -233,7 +284,7 @@ public final class MultiMountProtection implements AutoCloseable {
             return HeartbeatBlock.decode(block.clear(), at, sb.fsId());
         } catch (CorruptBlockException | FormatException e) {
             return new HeartbeatBlock(j, State.ACTIVE, LockProtocol.NOLOCK, io.concord.format.MetaBlocks.crcOf(block), 0,
-                    (int) DEFAULT_INTERVAL.toMillis(), 0, "(unreadable heartbeat block: " + e.getMessage() + ")", "?");
+                    (int) DEFAULT_INTERVAL.toMillis(), 0, "(unreadable heartbeat block: " + e.getMessage() + ")", "?", null, 0);
         }
     }
 

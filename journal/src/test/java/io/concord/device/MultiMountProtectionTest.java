@@ -143,13 +143,41 @@ class MultiMountProtectionTest {
     @Test
     void aCrashedHoldersBlockIsTakenOverAfterTheWatchAndCleared() {
         // Written once and never again: what kill -9 leaves.
-        put(new HeartbeatBlock(1, State.ACTIVE, LockProtocol.NOLOCK, 77, 0, (int) INTERVAL.toMillis(), 999, "gone", "host-gone"));
+        put(new HeartbeatBlock(1, State.ACTIVE, LockProtocol.NOLOCK, 77, 0, (int) INTERVAL.toMillis(), 999, "gone", "host-gone", null, 0));
         long start = System.nanoTime();
         try (MultiMountProtection m = claim(device, 0, NOLOCK_B)) {
             long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(waitedMs >= 2 * INTERVAL.toMillis(), "watched the stale block for two intervals, not " + waitedMs + " ms");
             assertEquals(State.CLEAN, get(1).state(), "the crashed holder's block is cleared for the next newcomer");
             assertEquals(State.ACTIVE, get(0).state());
+        }
+    }
+
+    /** A daemon killed on this machine: its boot and pid namespace are ours and its pid is gone, so there is nothing to watch. */
+    @Test
+    void aHolderThatRanOnThisMachineAndIsGoneIsTakenOverWithoutTheWatch() throws Exception {
+        MultiMountProtection.Claimant here = MultiMountProtection.Claimant.thisProcess(LockProtocol.NOLOCK, "here", "this-host");
+        Process gone = new ProcessBuilder("true").start();
+        assertEquals(0, gone.waitFor(), "a process that has ended");
+        put(new HeartbeatBlock(1, State.ACTIVE, LockProtocol.NOLOCK, 9, 0, 60_000, gone.pid(), "killed", "this-host", here.bootId(),
+                here.pidNamespace()));
+        long start = System.nanoTime();
+        try (MultiMountProtection m = MultiMountProtection.claim(device, sb, 0, here, false, INTERVAL, w -> { })) {
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(tookMs < 1_000, "no watch of a 60 s interval for a holder known dead (took " + tookMs + " ms)");
+            assertEquals(State.CLEAN, get(1).state());
+        }
+    }
+
+    /** Same machine, but the holder's pid still runs: the kernel cannot say it is dead, so the heartbeat is watched as usual. */
+    @Test
+    void aHolderWhosePidStillRunsIsWatched() {
+        MultiMountProtection.Claimant here = MultiMountProtection.Claimant.thisProcess(LockProtocol.NOLOCK, "here", "this-host");
+        put(new HeartbeatBlock(1, State.ACTIVE, LockProtocol.NOLOCK, 9, 0, (int) INTERVAL.toMillis(), here.pid(), "stuck", "this-host",
+                here.bootId(), here.pidNamespace()));
+        long start = System.nanoTime();
+        try (MultiMountProtection m = MultiMountProtection.claim(device, sb, 0, here, false, INTERVAL, w -> { })) {
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(2 * INTERVAL.toMillis()), "watched for two intervals");
         }
     }
 
@@ -163,7 +191,7 @@ class MultiMountProtectionTest {
             public void write(long offset, ByteBuffer src) {
                 own.write(offset, src);
                 if (raced.compareAndSet(false, true)) {
-                    put(new HeartbeatBlock(2, State.ACTIVE, LockProtocol.NOLOCK, 5, 0, (int) INTERVAL.toMillis(), 202, "b", "host-b"));
+                    put(new HeartbeatBlock(2, State.ACTIVE, LockProtocol.NOLOCK, 5, 0, (int) INTERVAL.toMillis(), 202, "b", "host-b", null, 0));
                 }
             }
 
@@ -207,7 +235,7 @@ class MultiMountProtectionTest {
     void aHolderWhoseBlockIsOverwrittenHearsItHasLostTheFilesystem() throws Exception {
         CompletableFuture<String> lost = new CompletableFuture<>();
         try (MultiMountProtection m = MultiMountProtection.claim(device, sb, 0, NOLOCK_A, false, INTERVAL, lost::complete)) {
-            put(new HeartbeatBlock(0, State.ACTIVE, LockProtocol.NOLOCK, 1, 0, 100, 202, "b", "host-b"));
+            put(new HeartbeatBlock(0, State.ACTIVE, LockProtocol.NOLOCK, 1, 0, 100, 202, "b", "host-b", null, 0));
             String why = lost.get(5, TimeUnit.SECONDS);
             assertTrue(why.contains("taken over by node b"), why);
         }

@@ -54,6 +54,19 @@ final class ClusterFixture implements AutoCloseable {
         }
     }
 
+    /** Rewrites slot {@code slot}'s heartbeat block as {@code change} says, as another machine's mount would write it. */
+    static void rewriteHeartbeat(Path image, int slot, java.util.function.UnaryOperator<HeartbeatBlock> change) {
+        try (BlockDevice dev = FileBlockDevice.open(image, false, true)) {
+            Superblock sb = ConcordFs.readSuperblock(dev);
+            long at = sb.heartbeatBlock(slot);
+            ByteBuffer b = ByteBuffer.allocate(sb.blockSize());
+            dev.read(at * sb.blockSize(), b);
+            HeartbeatBlock changed = change.apply(HeartbeatBlock.decode(b.clear(), at, sb.fsId()));
+            changed.encode(b.clear(), at, sb.fsId());
+            dev.write(at * sb.blockSize(), b.clear());
+        }
+    }
+
     @Override
     public void close() {
         zookeeper.close();

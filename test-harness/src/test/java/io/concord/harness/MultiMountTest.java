@@ -16,6 +16,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Multi-mount protection between real mount.concord processes on one image: a single-node mount
@@ -104,8 +106,14 @@ class MultiMountTest {
         FsckSupport.assertClean(image);
     }
 
-    @Test
-    void aKilledHolderKeepsTheNextMountOutOnlyForTheWatchAndItsJournalIsReplayed() throws Exception {
+    /**
+     * kill -9 leaves the heartbeat block ACTIVE. Killed on this machine, the next mount sees the
+     * holder's pid gone and goes ahead at once; a holder on another machine (its block says another
+     * boot) costs the watch. Either way the dead mount's journal is replayed.
+     */
+    @ParameterizedTest(name = "holder elsewhere: {0}")
+    @ValueSource(booleans = {false, true})
+    void aKilledHolderDoesNotKeepTheNextMountOutAndItsJournalIsReplayed(boolean elsewhere) throws Exception {
         Path image = image(LockProtocol.NOLOCK);
         Path first = mounts.dir("first");
         Path next = mounts.dir("next");
@@ -118,12 +126,48 @@ class MultiMountTest {
             crashed.kill();
         }
         assertEquals(HeartbeatBlock.State.ACTIVE, ClusterFixture.heartbeats(image).getFirst().state(), "kill -9 left the block active");
+        if (elsewhere) {
+            ClusterFixture.rewriteHeartbeat(image, 0, b -> new HeartbeatBlock(b.slot(), b.state(), b.protocol(), b.sequence(), b.writtenMillis(),
+                    b.intervalMillis(), b.pid(), b.node(), "another-host", java.util.UUID.randomUUID(), b.pidNamespace()));
+        }
         long start = System.nanoTime();
         mounts.assertMounts(image, next, "");
         long tookMs = (System.nanoTime() - start) / 1_000_000;
-        assertTrue(tookMs >= 2_000, "the mount watched the dead holder's heartbeat (took only " + tookMs + " ms)");
+        String log = Files.readString(tmp.resolve("next.log"));
+        if (elsewhere) {
+            assertTrue(tookMs >= 2_000, "the mount watched the dead holder's heartbeat (took only " + tookMs + " ms)");
+            assertTrue(log.contains("stood still for 2500 ms: taken as crashed"), log);
+        } else {
+            assertTrue(log.contains("ran on this machine and are gone: taken as crashed"), log);
+            assertTrue(!log.contains("watching"), "no watch for a holder known dead: " + log);
+        }
         assertEquals("in the journal only\n", Files.readString(next.resolve("synced")), "the dead mount's journal was replayed");
         mounts.umount(next);
         FsckSupport.assertClean(image);
+    }
+
+    /** A newcomer that took this mount for dead overwrote its heartbeat block: the mount withdraws at once and changes nothing more. */
+    @Test
+    void aMountWhoseHeartbeatBlockIsTakenOverStopsWriting() throws Exception {
+        Path image = image(LockProtocol.NOLOCK);
+        Path d = mounts.dir("taken");
+        mounts.assertMounts(image, d, "");
+        Files.writeString(d.resolve("before"), "ok\n");
+        ClusterFixture.rewriteHeartbeat(image, 0, b -> new HeartbeatBlock(b.slot(), b.state(), b.protocol(), 1, 0, b.intervalMillis(), 4242,
+                "intruder", "another-host", java.util.UUID.randomUUID(), 1));
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        java.io.IOException refused = null;
+        for (int i = 0; refused == null && System.nanoTime() < deadline; i++) {
+            try {
+                Files.writeString(d.resolve("after-" + i), "x");
+                Thread.sleep(100);
+            } catch (java.io.IOException e) {
+                refused = e;
+            }
+        }
+        assertTrue(refused != null, "writes still succeed 10 s after the heartbeat block was taken over");
+        assertTrue(Files.readString(tmp.resolve("taken.log")).contains("taken over by node intruder"), "the log says why");
+        mounts.umount(d);
+        assertEquals("intruder", ClusterFixture.heartbeats(image).getFirst().node(), "the withdrawn mount left the new holder's block alone");
     }
 }
