@@ -3,6 +3,7 @@ package io.concord.fuse;
 import io.concord.dlm.ClusterLockManager;
 import io.concord.dlm.ClusterLockSpace;
 import io.concord.dlm.LockException;
+import io.concord.dlm.membership.MembershipException;
 import io.concord.errors.ConcordException;
 import io.concord.errors.FormatException;
 import io.concord.format.Superblock;
@@ -44,7 +45,16 @@ final class ClusterJoin implements AutoCloseable {
             throw oneLine(e);
         }
         try {
-            ClusterLockSpace space = manager.openLockSpace(sb.lockTable().substring(sb.lockTable().indexOf(':') + 1), listener);
+            ClusterLockSpace space;
+            try {
+                space = manager.openLockSpace(sb.lockTable().substring(sb.lockTable().indexOf(':') + 1), listener);
+            } catch (MembershipException e) {
+                throw e;
+            } catch (LockException e) {
+                // Registered in ZooKeeper but never admitted: the other members could not be
+                // talked to, and a wrong key looks exactly like that from this side.
+                throw new LockException(e.getMessage() + " (do all nodes have the same cluster key, and can they reach each other's listen addresses?)", e.getCause());
+            }
             int slot = wanted.isPresent() ? space.claimJournalSlot(sb.journalCount(), wanted.getAsInt())
                     : space.claimJournalSlot(sb.journalCount());
             return new ClusterJoin(manager, space, slot);

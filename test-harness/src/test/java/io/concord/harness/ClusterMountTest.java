@@ -130,6 +130,21 @@ class ClusterMountTest {
     }
 
     @Test
+    void aNodeWithAnotherClusterKeyIsRefused() throws Exception {
+        Path one = mounts.dir("keyed");
+        Path other = mounts.dir("otherkey");
+        mounts.assertMounts(image, one, cluster.options("n1"));
+        Path wrong = tmp.resolve("wrong.key");
+        assertEquals(0, ForkedMount.concord(tmp, "keygen", wrong.toString()).exitCode());
+        ForkedMount.Outcome o = mounts.mount(image, other, cluster.options("n2").replace(cluster.key.toString(), wrong.toString()));
+        // The first node refuses its connections; from its side it is simply never admitted.
+        ForkedMount.assertRefused(o, EXIT_FAILURE, "not admitted within", other);
+        assertTrue(o.errorLines().getFirst().contains("the same cluster key"), o.toString());
+        assertTrue(ForkedMount.answers(one), "the first node still serves");
+        mounts.umount(one);
+    }
+
+    @Test
     void aNodeNameHeldByALiveMemberIsRefusedAtOnce() throws Exception {
         Path one = mounts.dir("first");
         Path twin = mounts.dir("twin");
