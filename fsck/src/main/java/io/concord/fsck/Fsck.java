@@ -14,7 +14,8 @@ import java.io.PrintStream;
  * <p>The passes (each a class of its own):
  * <ol>
  * <li>The superblock: if it does not decode, nothing else can be checked (an operational error).</li>
- * <li>{@link JournalCheck}: journal headers, and journals that still hold committed transactions.</li>
+ * <li>{@link HeartbeatCheck}: the heartbeat blocks of multi-mount protection; then
+ *     {@link JournalCheck}: journal headers, and journals that still hold committed transactions.</li>
  * <li>{@link RgrpCheck}: resource group headers and bitmaps; the bitmaps are loaded, one bit per block.</li>
  * <li>{@link NamespaceWalk}: from the root and each orphan directory, every inode, directory tree,
  *     entry, extent and xattr block, each block in use claimed in {@link BlockUse}: a block claimed
@@ -57,7 +58,8 @@ public final class Fsck {
         BlockUse use = new BlockUse(ctx);
         InodeTable table = new InodeTable();
         try {
-            progress.line("Pass 1: journals");
+            progress.line("Pass 1: heartbeat blocks and journals");
+            new HeartbeatCheck(ctx, progress).run();
             if (new JournalCheck(ctx, device).run() > 0) {
                 progress.line("  a journal needs recovery: what follows describes the blocks in place, which replay would bring up to date");
             }

@@ -13,6 +13,8 @@ public record Problem(String code, long block, String message) {
     public static final String WRONG_BLOCK = "wrong-block";
     /** The device failed to read a block. */
     public static final String UNREADABLE = "unreadable";
+    /** A heartbeat block (multi-mount protection) is not its slot's, or does not decode. */
+    public static final String HEARTBEAT = "heartbeat";
     /** A journal header is unsound or disagrees with the superblock. */
     public static final String JOURNAL = "journal";
     /** A journal holds committed transactions not yet written in place. */

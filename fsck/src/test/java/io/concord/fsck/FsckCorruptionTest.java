@@ -92,6 +92,30 @@ class FsckCorruptionTest {
 
     @Test
     @Timeout(60)
+    void flippedByteInAHeartbeatBlockIsAChecksumProblemOfThatBlock() {
+        long heartbeat;
+        try (Images.Raw raw = new Images.Raw(image)) {
+            heartbeat = raw.sb.heartbeatBlock(1);
+            raw.flip(heartbeat, 1000); // past every field
+        }
+        assertOnly(Problem.CHECKSUM, heartbeat);
+    }
+
+    @Test
+    @Timeout(60)
+    void aHeartbeatBlockOfAnotherSlotIsAHeartbeatProblem() {
+        long heartbeat;
+        try (Images.Raw raw = new Images.Raw(image)) {
+            heartbeat = raw.sb.heartbeatBlock(0);
+            ByteBuffer b = ByteBuffer.allocate(raw.sb.blockSize());
+            io.concord.format.HeartbeatBlock.clean(1).encode(b, heartbeat, raw.sb.fsId());
+            raw.write(heartbeat, b.clear());
+        }
+        assertOnly(Problem.HEARTBEAT, heartbeat);
+    }
+
+    @Test
+    @Timeout(60)
     void flippedByteInAnRgrpHeaderIsAChecksumProblemOfThatHeader() {
         long header;
         try (Images.Raw raw = new Images.Raw(image)) {
