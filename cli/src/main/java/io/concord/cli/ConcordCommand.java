@@ -96,6 +96,8 @@ public final class ConcordCommand {
             Superblock sb = ConcordFs.readSuperblock(dev);
             out.println("uuid          " + sb.uuid());
             out.println("lock table    " + sb.lockTable());
+            out.println("lock protocol " + sb.lockProtocol());
+            out.println("multi-mount protection " + (sb.hasHeartbeats() ? "on (a heartbeat block per slot)" : "off (made before it existed)"));
             out.println("label         " + sb.label());
             out.println("block size    " + sb.blockSize());
             out.println("blocks        " + sb.totalBlocks());

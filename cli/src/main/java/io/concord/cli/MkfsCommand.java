@@ -5,20 +5,24 @@ import io.concord.device.FileBlockDevice;
 import io.concord.errors.ConcordException;
 import io.concord.fs.Mkfs;
 import io.concord.fs.MkfsOptions;
+import io.concord.format.LockProtocol;
 import io.concord.format.Superblock;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 
 /**
- * {@code mkfs.concord -t cluster:fsname -j JOURNALS [-b BLOCKSIZE] [-J MB] [-r MB] [-L LABEL] [-f] [-q] [-O] DEVICE}
+ * {@code mkfs.concord -t cluster:fsname -j JOURNALS [-p dlm|nolock] [-b BLOCKSIZE] [-J MB] [-r MB] [-L LABEL] [-f] [-q] [-O] DEVICE}
  *
  * <p>As mkfs.gfs2: {@code -j} journals (one per node that will mount), {@code -J} journal size in
  * MiB, {@code -r} resource group size in MiB, {@code -f} overwrite an existing filesystem,
- * {@code -O} direct I/O (for a shared block device), {@code -q} quiet.
+ * {@code -O} direct I/O (for a shared block device), {@code -q} quiet, {@code -p} the lock protocol
+ * recorded in the superblock: {@code dlm} (the default: a cluster filesystem, mounted through the
+ * distributed lock manager) or {@code nolock} (one node at a time; GFS2's spellings
+ * {@code lock_dlm} and {@code lock_nolock} are accepted).
  */
 public final class MkfsCommand {
-    static final String USAGE = "usage: mkfs.concord -t cluster:fsname -j JOURNALS [-b BLOCKSIZE] [-J JOURNAL_MB] [-r RGRP_MB] [-L LABEL] [-f] [-q] [-O] DEVICE";
+    static final String USAGE = "usage: mkfs.concord -t cluster:fsname -j JOURNALS [-p dlm|nolock] [-b BLOCKSIZE] [-J JOURNAL_MB] [-r RGRP_MB] [-L LABEL] [-f] [-q] [-O] DEVICE";
 
     private MkfsCommand() {
     }
@@ -29,7 +33,7 @@ public final class MkfsCommand {
 
     static int run(String[] argv, java.io.PrintStream out, java.io.PrintStream err) {
         try {
-            Args a = Args.parse(argv, "tjbJrL", "fqOh");
+            Args a = Args.parse(argv, "tjpbJrL", "fqOh");
             if (a.flags.contains('h')) {
                 out.println(USAGE);
                 return 0;
@@ -44,7 +48,8 @@ public final class MkfsCommand {
                 throw new Args.UsageException("the number of journals (-j) is required");
             }
             MkfsOptions o = new MkfsOptions(a.values.get('t'), a.intValue('j', 1), a.intValue('b', 4096), a.intValue('J', 0),
-                    a.intValue('r', 0), a.values.getOrDefault('L', ""), a.flags.contains('f'));
+                    a.intValue('r', 0), a.values.getOrDefault('L', ""), a.flags.contains('f'),
+                    LockProtocol.parse(a.values.getOrDefault('p', "dlm")));
             boolean quiet = a.flags.contains('q');
             Path device = Path.of(a.operands.get(0));
             try (BlockDevice dev = FileBlockDevice.open(device, false, a.flags.contains('O'))) {
@@ -69,6 +74,7 @@ public final class MkfsCommand {
                     out.printf("Journals:          %d of %d MiB%n", sb.journalCount(), (long) sb.journalBlocks() * sb.blockSize() >> 20);
                     out.printf("Resource groups:   %d of %d MiB%n", sb.rgrpCount(), (long) sb.rgrpBlocks() * sb.blockSize() >> 20);
                     out.printf("Lock table:        %s%n", sb.lockTable());
+                    out.printf("Lock protocol:     %s%n", sb.lockProtocol());
                     out.printf("UUID:              %s%n", sb.uuid());
                 }
             }

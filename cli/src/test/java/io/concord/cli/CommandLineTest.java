@@ -144,7 +144,81 @@ class CommandLineTest {
         }
         assertEquals(1, concord("shell", img.toString()));
         assertOneCleanLine("incompatible features this Concord does not know");
-        assertTrue(Superblock.KNOWN_INCOMPAT == 0);
+        assertTrue((Superblock.KNOWN_INCOMPAT & 0x40) == 0);
+    }
+
+    private Superblock superblockOf(Path img) {
+        try (var dev = io.concord.device.FileBlockDevice.open(img, true, false)) {
+            return io.concord.fs.ConcordFs.readSuperblock(dev);
+        }
+    }
+
+    /** Rewrites the superblock's lock protocol field (offset 68) and reseals it, as an older or newer mkfs would have left it. */
+    private static void setProtocolCode(Path img, int code, boolean dropHeartbeats) throws Exception {
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            byte[] block = new byte[4096];
+            f.readFully(block);
+            ByteBuffer b = ByteBuffer.wrap(block);
+            b.putInt(68, code);
+            if (dropHeartbeats) {
+                b.putInt(44, b.getInt(44) & ~Superblock.INCOMPAT_MMP);
+            }
+            io.concord.format.MetaBlocks.seal(b);
+            f.seek(0);
+            f.write(block);
+        }
+    }
+
+    @Test
+    void mkfsRecordsTheLockProtocolDlmByDefault() throws Exception {
+        Path img = image(256L << 20);
+        assertEquals(0, mkfs("-q", "-t", "c:d", "-j", "2", img.toString()));
+        assertEquals(io.concord.format.LockProtocol.DLM, superblockOf(img).lockProtocol());
+        assertTrue(superblockOf(img).hasHeartbeats(), "a new filesystem has multi-mount protection");
+        assertEquals(0, concord("info", img.toString()));
+        assertTrue(out.toString().contains("lock protocol dlm"), out.toString());
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"nolock,NOLOCK", "lock_nolock,NOLOCK", "dlm,DLM", "lock_dlm,DLM"})
+    void mkfsDashPRoundTrips(String spelling, io.concord.format.LockProtocol expected) throws Exception {
+        Path img = image(256L << 20);
+        assertEquals(0, mkfs("-q", "-p", spelling, "-t", "c:d", "-j", "1", img.toString()));
+        assertEquals(expected, superblockOf(img).lockProtocol());
+        assertEquals(0, concord("info", img.toString()));
+        assertTrue(out.toString().contains("lock protocol " + expected), out.toString());
+    }
+
+    @Test
+    void mkfsRefusesAnUnknownLockProtocolAndWritesNothing() throws Exception {
+        Path img = image(64L << 20);
+        assertEquals(1, mkfs("-q", "-p", "lock_gulm", "-t", "c:d", "-j", "1", img.toString()));
+        assertOneCleanLine("lock protocol must be dlm or nolock");
+        assertEquals(1, errText().lines().count(), errText());
+        assertTrue(java.util.Arrays.equals(new byte[64 << 20], Files.readAllBytes(img)), "the refused mkfs wrote nothing");
+    }
+
+    /** A filesystem made before the field existed has zero there and no heartbeat blocks: it stays single-node. */
+    @Test
+    void aSuperblockFromBeforeTheProtocolFieldReadsAsNolock() throws Exception {
+        Path img = image(256L << 20);
+        assertEquals(0, mkfs("-q", "-t", "c:d", "-j", "1", img.toString()));
+        setProtocolCode(img, 0, true);
+        Superblock sb = superblockOf(img);
+        assertEquals(io.concord.format.LockProtocol.NOLOCK, sb.lockProtocol());
+        assertFalse(sb.hasHeartbeats());
+        assertEquals(0, concord("info", img.toString()));
+        assertTrue(out.toString().contains("lock protocol nolock"), out.toString());
+    }
+
+    @Test
+    void anUnknownLockProtocolCodeIsRefusedInOneLine() throws Exception {
+        Path img = image(256L << 20);
+        assertEquals(0, mkfs("-q", "-t", "c:d", "-j", "1", img.toString()));
+        setProtocolCode(img, 7, false);
+        assertEquals(1, concord("info", img.toString()));
+        assertOneCleanLine("lock protocol 7, which this Concord does not know");
+        assertEquals(1, errText().lines().count(), errText());
     }
 
     private int fsck(String... args) {

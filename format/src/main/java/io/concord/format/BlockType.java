@@ -13,7 +13,8 @@ public enum BlockType {
     JOURNAL_HEADER(7),
     LOG_DESCRIPTOR(8),
     LOG_REVOKE(9),
-    LOG_COMMIT(10);
+    LOG_COMMIT(10),
+    HEARTBEAT(11);
 
     private final int code;
 

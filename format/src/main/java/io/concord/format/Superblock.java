@@ -3,7 +3,6 @@ package io.concord.format;
 import io.concord.errors.CorruptBlockException;
 import io.concord.errors.FormatException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.UUID;
 
@@ -19,7 +18,8 @@ import java.util.UUID;
  *  44     4  incompatFeatures       unknown bits: refused
  *  48    16  uuid
  *  64     4  blockSize              power of two, 1024..65536
- *  68     4  (reserved, zero)
+ *  68     4  lockProtocol           {@link LockProtocol#code()}: 0 nolock (so older filesystems, which
+ *                                   have zero here, stay single-node), 1 dlm; others refused
  *  72     8  totalBlocks
  *  80    64  lockTable              "cluster:fsname", ASCII, NUL padded
  * 144    32  label                  UTF-8, NUL padded
@@ -35,6 +35,11 @@ import java.util.UUID;
  * 232  8*jc  orphanDirs[journalCount] the per-slot directory of unlinked-but-open inodes
  * </pre>
  * The superblock is written by mkfs and is read-only for a mounted filesystem.
+ *
+ * <p>Incompatible features: {@link #INCOMPAT_MMP} (multi-mount protection): blocks
+ * {@code 1..journalCount} are one {@link HeartbeatBlock} per node slot, and the journals start
+ * after them. Without the flag (filesystems made before it) journals start at block 1 and there
+ * is nothing to heartbeat into.
  */
 public record Superblock(
         int formatVersion,
@@ -45,6 +50,7 @@ public record Superblock(
         int blockSize,
         long totalBlocks,
         String lockTable,
+        LockProtocol lockProtocol,
         String label,
         int journalCount,
         int journalBlocks,
@@ -60,7 +66,9 @@ public record Superblock(
     public static final int FORMAT_VERSION = 1;
     public static final int KNOWN_COMPAT = 0;
     public static final int KNOWN_RO_COMPAT = 0;
-    public static final int KNOWN_INCOMPAT = 0;
+    /** Blocks 1..journalCount hold one heartbeat block per node slot (see the class comment). */
+    public static final int INCOMPAT_MMP = 0x1;
+    public static final int KNOWN_INCOMPAT = INCOMPAT_MMP;
     public static final int LOCK_TABLE_MAX = 64;
     public static final int LABEL_MAX = 32;
     public static final int MIN_BLOCK_SIZE = 1024;
@@ -68,6 +76,7 @@ public record Superblock(
     private static final int ORPHAN_DIRS_OFFSET = 232;
 
     public Superblock {
+        java.util.Objects.requireNonNull(lockProtocol, "lockProtocol");
         orphanDirs = orphanDirs.clone();
         if (orphanDirs.length != journalCount) {
             throw new IllegalArgumentException("one orphan directory per journal");
@@ -92,6 +101,19 @@ public record Superblock(
     public static long fsIdOf(UUID uuid) {
         long id = uuid.getMostSignificantBits() ^ Long.rotateLeft(uuid.getLeastSignificantBits(), 17);
         return id == 0 ? 1 : id;
+    }
+
+    /** True when the filesystem has a heartbeat block per node slot (multi-mount protection). */
+    public boolean hasHeartbeats() {
+        return (incompatFeatures & INCOMPAT_MMP) != 0;
+    }
+
+    /** Where node slot {@code jid} heartbeats; only with {@link #hasHeartbeats()}. */
+    public long heartbeatBlock(int jid) {
+        if (!hasHeartbeats() || jid < 0 || jid >= journalCount) {
+            throw new IllegalArgumentException("no heartbeat block for slot " + jid);
+        }
+        return 1L + jid;
     }
 
     public long journalFirstBlock(int jid) {
@@ -123,9 +145,10 @@ public record Superblock(
         block.putLong(48, uuid.getMostSignificantBits());
         block.putLong(56, uuid.getLeastSignificantBits());
         block.putInt(64, blockSize);
+        block.putInt(68, lockProtocol.code());
         block.putLong(72, totalBlocks);
-        putString(block, 80, LOCK_TABLE_MAX, lockTable);
-        putString(block, 144, LABEL_MAX, label);
+        PaddedText.put(block, 80, LOCK_TABLE_MAX, lockTable);
+        PaddedText.put(block, 144, LABEL_MAX, label);
         block.putInt(176, journalCount);
         block.putInt(180, journalBlocks);
         block.putLong(184, journalStart);
@@ -176,7 +199,7 @@ public record Superblock(
             orphanDirs[j] = block.getLong(ORPHAN_DIRS_OFFSET + 8 * j);
         }
         Superblock sb = new Superblock(version, block.getInt(36), block.getInt(40), incompat, uuid, blockSize,
-                block.getLong(72), getString(block, 80, LOCK_TABLE_MAX), getString(block, 144, LABEL_MAX),
+                block.getLong(72), PaddedText.get(block, 80, LOCK_TABLE_MAX), LockProtocol.fromCode(block.getInt(68)), PaddedText.get(block, 144, LABEL_MAX),
                 journalCount, block.getInt(180), block.getLong(184), block.getLong(192), block.getInt(200),
                 block.getInt(204), block.getLong(208), block.getLong(216), block.getLong(224), orphanDirs);
         sb.checkGeometry();
@@ -201,29 +224,14 @@ public record Superblock(
             throw new FormatException("the superblock gives an impossible block size " + blockSize);
         }
         long journalsEnd = journalStart + (long) journalCount * journalBlocks;
+        if (hasHeartbeats() && journalStart < 1L + journalCount) {
+            throw new FormatException("the superblock's journals overlap its heartbeat blocks");
+        }
         if (journalStart < 1 || journalBlocks < 16 || rgrpStart < journalsEnd || rgrpBlocks < 16 || rgrpCount < 1
                 || rgrpFirstBlock(rgrpCount - 1) >= totalBlocks || rgrpStart + (long) rgrpCount * rgrpBlocks < totalBlocks
                 || rootInode < rgrpStart || rootInode >= totalBlocks) {
             throw new FormatException("the superblock's geometry does not add up (journals, resource groups, root)");
         }
-    }
-
-    private static void putString(ByteBuffer block, int offset, int max, String s) {
-        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > max) {
-            throw new IllegalArgumentException("'" + s + "' is longer than " + max + " bytes");
-        }
-        block.put(offset, bytes);
-    }
-
-    private static String getString(ByteBuffer block, int offset, int max) {
-        byte[] bytes = new byte[max];
-        block.get(offset, bytes);
-        int len = 0;
-        while (len < max && bytes[len] != 0) {
-            len++;
-        }
-        return new String(bytes, 0, len, StandardCharsets.UTF_8);
     }
 
     @Override
@@ -240,7 +248,7 @@ public record Superblock(
     @Override
     public String toString() {
         return "Superblock[uuid=" + uuid + ", blockSize=" + blockSize + ", totalBlocks=" + totalBlocks + ", lockTable=" + lockTable
-                + ", label=" + label + ", journals=" + journalCount + "x" + journalBlocks + "@" + journalStart + ", rgrps="
+                + ", lockProtocol=" + lockProtocol + ", label=" + label + ", journals=" + journalCount + "x" + journalBlocks + "@" + journalStart + ", rgrps="
                 + rgrpCount + "x" + rgrpBlocks + "@" + rgrpStart + ", root=" + rootInode + "]";
     }
 }

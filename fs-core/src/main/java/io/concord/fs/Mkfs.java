@@ -3,6 +3,7 @@ package io.concord.fs;
 import io.concord.device.BlockDevice;
 import io.concord.errors.FormatException;
 import io.concord.format.BtreeNode;
+import io.concord.format.HeartbeatBlock;
 import io.concord.format.Inode;
 import io.concord.format.RgrpBitmap;
 import io.concord.format.RgrpHeader;
@@ -17,9 +18,10 @@ import java.util.function.IntConsumer;
 import java.util.random.RandomGenerator;
 
 /**
- * Makes a new filesystem: lays out journals and resource groups, writes every rgrp header and
- * bitmap, empty journals, the root directory and one orphan directory per journal, and the
- * superblock last, so that an interrupted mkfs leaves no superblock that could be mounted.
+ * Makes a new filesystem: lays out journals and resource groups, writes a clean heartbeat block
+ * per node slot (multi-mount protection), every rgrp header and bitmap, empty journals, the root
+ * directory and one orphan directory per journal, and the superblock last, so that an
+ * interrupted mkfs leaves no superblock that could be mounted.
  */
 public final class Mkfs {
     private static final int MIN_JOURNAL_BLOCKS = 1024;
@@ -41,7 +43,7 @@ public final class Mkfs {
         int bs = o.blockSize();
         long total = device.size() / bs;
         int journalBlocks = journalBlocks(o, total, bs);
-        long journalStart = 1;
+        long journalStart = 1 + o.journals(); // after the superblock and one heartbeat block per slot
         long rgrpStart = journalStart + (long) o.journals() * journalBlocks;
         long minData = 64L + o.journals();
         if (rgrpStart + minData > total) {
@@ -64,6 +66,9 @@ public final class Mkfs {
         long fsId = Superblock.fsIdOf(uuid);
 
         for (int j = 0; j < o.journals(); j++) {
+            ByteBuffer heartbeat = ByteBuffer.allocate(bs);
+            HeartbeatBlock.clean(j).encode(heartbeat, 1L + j, fsId);
+            device.write((1L + j) * bs, heartbeat.clear());
             Journal.format(device, new JournalRegion(j, journalStart + (long) j * journalBlocks, journalBlocks, bs, fsId));
         }
 
@@ -98,7 +103,8 @@ public final class Mkfs {
         }
         device.flush();
 
-        Superblock sb = new Superblock(Superblock.FORMAT_VERSION, 0, 0, 0, uuid, bs, total, o.lockTable(), o.label(), o.journals(),
+        Superblock sb = new Superblock(Superblock.FORMAT_VERSION, 0, 0, Superblock.INCOMPAT_MMP, uuid, bs, total, o.lockTable(),
+                o.protocol(), o.label(), o.journals(),
                 journalBlocks, journalStart, rgrpStart, rgrpBlocks, rgrpCount, root, random.nextLong(), now.getEpochSecond(), orphanDirs);
         ByteBuffer block = ByteBuffer.allocate(bs);
         sb.encode(block);

@@ -1,14 +1,20 @@
 package io.concord.fs;
 
 import io.concord.errors.FormatException;
+import io.concord.format.LockProtocol;
 
 /**
  * What mkfs.concord was asked for. {@code journalMb} and {@code rgrpMb} of 0 mean "choose from the
- * device size".
+ * device size". {@code protocol} is how nodes will mount it: {@link LockProtocol#DLM} (a cluster,
+ * the default) or {@link LockProtocol#NOLOCK} (one node).
  */
-public record MkfsOptions(String lockTable, int journals, int blockSize, int journalMb, int rgrpMb, String label, boolean force) {
+public record MkfsOptions(String lockTable, int journals, int blockSize, int journalMb, int rgrpMb, String label, boolean force,
+        LockProtocol protocol) {
 
     public MkfsOptions {
+        if (protocol == null) {
+            protocol = LockProtocol.DLM;
+        }
         if (lockTable == null || !lockTable.matches("[A-Za-z0-9_-]{1,32}:[A-Za-z0-9_-]{1,30}")) {
             throw new FormatException("lock table must be cluster:fsname (letters, digits, '-' and '_'; up to 32 and 30 characters), not '" + lockTable + "'");
         }
@@ -33,22 +39,26 @@ public record MkfsOptions(String lockTable, int journals, int blockSize, int jou
     }
 
     public static MkfsOptions of(String lockTable, int journals) {
-        return new MkfsOptions(lockTable, journals, 4096, 0, 0, "", false);
+        return new MkfsOptions(lockTable, journals, 4096, 0, 0, "", false, LockProtocol.DLM);
     }
 
     public MkfsOptions withJournalMb(int mb) {
-        return new MkfsOptions(lockTable, journals, blockSize, mb, rgrpMb, label, force);
+        return new MkfsOptions(lockTable, journals, blockSize, mb, rgrpMb, label, force, protocol);
     }
 
     public MkfsOptions withRgrpMb(int mb) {
-        return new MkfsOptions(lockTable, journals, blockSize, journalMb, mb, label, force);
+        return new MkfsOptions(lockTable, journals, blockSize, journalMb, mb, label, force, protocol);
     }
 
     public MkfsOptions withForce(boolean f) {
-        return new MkfsOptions(lockTable, journals, blockSize, journalMb, rgrpMb, label, f);
+        return new MkfsOptions(lockTable, journals, blockSize, journalMb, rgrpMb, label, f, protocol);
     }
 
     public MkfsOptions withBlockSize(int bs) {
-        return new MkfsOptions(lockTable, journals, bs, journalMb, rgrpMb, label, force);
+        return new MkfsOptions(lockTable, journals, bs, journalMb, rgrpMb, label, force, protocol);
+    }
+
+    public MkfsOptions withProtocol(LockProtocol p) {
+        return new MkfsOptions(lockTable, journals, blockSize, journalMb, rgrpMb, label, force, p);
     }
 }

@@ -81,6 +81,7 @@ record BlockVerdict(ByteBuffer block, String code, String fault) {
             case LOG_DESCRIPTOR -> "a log descriptor";
             case LOG_REVOKE -> "a log revoke block";
             case LOG_COMMIT -> "a log commit block";
+            case HEARTBEAT -> "a heartbeat block";
         };
     }
 }
