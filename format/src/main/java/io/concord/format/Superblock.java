@@ -36,10 +36,13 @@ import java.util.UUID;
  * </pre>
  * The superblock is written by mkfs and is read-only for a mounted filesystem.
  *
- * <p>Incompatible features: {@link #INCOMPAT_MMP} (multi-mount protection): blocks
- * {@code 1..journalCount} are one {@link HeartbeatBlock} per node slot, and the journals start
- * after them. Without the flag (filesystems made before it) journals start at block 1 and there
- * is nothing to heartbeat into.
+ * <p>Incompatible features: {@link #INCOMPAT_MMP} (multi-mount protection): one
+ * {@link HeartbeatBlock} per node slot, slot {@code j} at block {@code (j + 1) * stride}, where
+ * the stride puts each in a {@value #HEARTBEAT_ALIGNMENT}-byte unit of its own (1 for 4 KiB
+ * blocks): O_DIRECT writes whole units, and a unit shared by two slots would let one node's
+ * heartbeat write back a stale copy of its neighbour's. The journals start after them. Without
+ * the flag (filesystems made before it) journals start at block 1 and there is nothing to
+ * heartbeat into.
  */
 public record Superblock(
         int formatVersion,
@@ -69,6 +72,8 @@ public record Superblock(
     /** Blocks 1..journalCount hold one heartbeat block per node slot (see the class comment). */
     public static final int INCOMPAT_MMP = 0x1;
     public static final int KNOWN_INCOMPAT = INCOMPAT_MMP;
+    /** The unit each heartbeat block has to itself (see the class comment). */
+    public static final int HEARTBEAT_ALIGNMENT = 4096;
     public static final int LOCK_TABLE_MAX = 64;
     public static final int LABEL_MAX = 32;
     public static final int MIN_BLOCK_SIZE = 1024;
@@ -113,7 +118,21 @@ public record Superblock(
         if (!hasHeartbeats() || jid < 0 || jid >= journalCount) {
             throw new IllegalArgumentException("no heartbeat block for slot " + jid);
         }
-        return 1L + jid;
+        return heartbeatBlock(blockSize, jid);
+    }
+
+    /** Where slot {@code jid} heartbeats on a filesystem of {@code blockSize} (for mkfs, before there is a superblock). */
+    public static long heartbeatBlock(int blockSize, int jid) {
+        return (jid + 1L) * heartbeatStride(blockSize);
+    }
+
+    /** The first block after the heartbeat blocks of {@code journals} slots: where mkfs starts the journals. */
+    public static long heartbeatAreaEnd(int blockSize, int journals) {
+        return heartbeatBlock(blockSize, journals - 1) + heartbeatStride(blockSize);
+    }
+
+    private static int heartbeatStride(int blockSize) {
+        return Math.max(1, HEARTBEAT_ALIGNMENT / blockSize);
     }
 
     public long journalFirstBlock(int jid) {
@@ -224,7 +243,7 @@ public record Superblock(
             throw new FormatException("the superblock gives an impossible block size " + blockSize);
         }
         long journalsEnd = journalStart + (long) journalCount * journalBlocks;
-        if (hasHeartbeats() && journalStart < 1L + journalCount) {
+        if (hasHeartbeats() && journalStart < heartbeatAreaEnd(blockSize, journalCount)) {
             throw new FormatException("the superblock's journals overlap its heartbeat blocks");
         }
         if (journalStart < 1 || journalBlocks < 16 || rgrpStart < journalsEnd || rgrpBlocks < 16 || rgrpCount < 1

@@ -43,7 +43,7 @@ public final class Mkfs {
         int bs = o.blockSize();
         long total = device.size() / bs;
         int journalBlocks = journalBlocks(o, total, bs);
-        long journalStart = 1 + o.journals(); // after the superblock and one heartbeat block per slot
+        long journalStart = Superblock.heartbeatAreaEnd(bs, o.journals()); // after the superblock and the heartbeat blocks
         long rgrpStart = journalStart + (long) o.journals() * journalBlocks;
         long minData = 64L + o.journals();
         if (rgrpStart + minData > total) {
@@ -67,8 +67,9 @@ public final class Mkfs {
 
         for (int j = 0; j < o.journals(); j++) {
             ByteBuffer heartbeat = ByteBuffer.allocate(bs);
-            HeartbeatBlock.clean(j).encode(heartbeat, 1L + j, fsId);
-            device.write((1L + j) * bs, heartbeat.clear());
+            long at = Superblock.heartbeatBlock(bs, j);
+            HeartbeatBlock.clean(j).encode(heartbeat, at, fsId);
+            device.write(at * bs, heartbeat.clear());
             Journal.format(device, new JournalRegion(j, journalStart + (long) j * journalBlocks, journalBlocks, bs, fsId));
         }
 

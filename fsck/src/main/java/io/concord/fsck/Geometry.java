@@ -79,8 +79,8 @@ final class Geometry {
         }
         int r = rgrpOf(block);
         if (r < 0) {
-            if (sb.hasHeartbeats() && block <= sb.journalCount()) {
-                return "the heartbeat block of slot " + (block - 1);
+            if (sb.hasHeartbeats() && block < sb.journalStart()) {
+                return "the heartbeat area";
             }
             if (block >= sb.journalStart() && block < sb.journalStart() + (long) sb.journalCount() * sb.journalBlocks()) {
                 return "journal " + (block - sb.journalStart()) / sb.journalBlocks();

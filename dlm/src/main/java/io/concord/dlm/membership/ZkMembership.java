@@ -108,6 +108,8 @@ public final class ZkMembership implements Membership {
     private static final Duration THREAD_STOP_WAIT = Duration.ofSeconds(5);
     /** After an unexpected failure a reconcile is retried after this long, not in a hot loop. */
     private static final Duration RETRY_DELAY = Duration.ofMillis(500);
+    /** How long join waits for a connection to the process registered under its name. */
+    private static final Duration HOLDER_PROBE_TIMEOUT = Duration.ofMillis(500);
     /** CAS losses in one round before yielding the thread; each loss means someone else progressed. */
     private static final int MAX_ROUNDS = 32;
 
@@ -185,7 +187,9 @@ public final class ZkMembership implements Membership {
      * {@link #join()}, but if a member of this name is still registered by another session (this
      * node's previous life, crashed and restarted before ZooKeeper expired its session), waits up
      * to {@code staleWait} for that registration to go, as it will when the old session expires.
-     * The old incarnation then counts as departed and awaits recovery like any dead node.
+     * The old incarnation then counts as departed and awaits recovery like any dead node. A
+     * registration whose process still answers at its address is another live process, not a
+     * previous life: that is refused at once, without the wait.
      */
     public Member join(java.time.Duration staleWait) {
         synchronized (lock) {
@@ -217,6 +221,12 @@ public final class ZkMembership implements Membership {
                         stat = existing;
                         break;
                     }
+                    String answering = existing == null ? null : answeringHolder();
+                    if (answering != null) {
+                        throw new MembershipException("node " + name + " is already a live member of lock space " + paths
+                                + " (incarnation " + existing.getCzxid() + ", answering at " + answering
+                                + "): another process holds this node name", e);
+                    }
                     if (System.nanoTime() - deadline >= 0) {
                         throw new MembershipException("node " + name + " is already a live member of lock space "
                                 + paths + (existing == null ? "" : " (incarnation " + existing.getCzxid() + ")"), e);
@@ -245,6 +255,32 @@ public final class ZkMembership implements Membership {
         LOG.log(System.Logger.Level.INFO, "{0}: joined as incarnation {1}", this, String.valueOf(me.incarnation()));
         queueReconcile();
         return me;
+    }
+
+    /**
+     * The address of the process registered under our name, if it still accepts connections there
+     * and is not where we ourselves listen; otherwise null. A node that restarted before ZooKeeper
+     * expired its old session finds that registration pointing at a dead process (nothing listens,
+     * or it is our own address, which we could bind only because the old process is gone), and
+     * waits for the expiry; a live process under the same name answers, and waiting for it would
+     * only delay the refusal by the whole stale wait.
+     */
+    private String answeringHolder() {
+        InetSocketAddress held;
+        try {
+            held = MemberZnode.decode(zk.getData().forPath(paths.member(name))).address();
+        } catch (Exception goneOrUnreadable) {
+            return null;
+        }
+        if (held.equals(address) || held.isUnresolved()) {
+            return null;
+        }
+        try (java.net.Socket probe = new java.net.Socket()) {
+            probe.connect(held, (int) HOLDER_PROBE_TIMEOUT.toMillis());
+            return ZnodeText.address(held);
+        } catch (java.io.IOException nobodyThere) {
+            return null;
+        }
     }
 
     /**

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterEach;
@@ -34,6 +36,44 @@ class ZkMembershipSlotTest {
         assertTrue(e.getMessage().contains("already a live member"), e.getMessage());
         // The refused one is not half-joined.
         assertThrows(MembershipException.class, () -> twin.claimJournalSlot(2));
+    }
+
+    @Test
+    void aNameHeldByAProcessThatAnswersIsRefusedWithoutWaitingOutTheStaleWait() throws Exception {
+        try (java.net.ServerSocket live = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            InetSocketAddress at = new InetSocketAddress("127.0.0.1", live.getLocalPort());
+            zk.track(new ZkMembership(zk.client(), ZkFixture.CLUSTER, ZkFixture.FS, "a", at, new RecordingListener("a"))).join();
+            ZkMembership twin = zk.membership(zk.client(), "a", new RecordingListener("a2"));
+            long start = System.nanoTime();
+            MembershipException e = assertThrows(MembershipException.class, () -> twin.join(Duration.ofSeconds(30)));
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(e.getMessage().contains("another process holds this node name"), e.getMessage());
+            assertTrue(e.getMessage().contains("127.0.0.1:" + live.getLocalPort()), e.getMessage());
+            assertTrue(tookMs < 5_000, "refused after " + tookMs + " ms, not at once");
+        }
+    }
+
+    /** A restarted node finds its crashed life still registered (nothing answers there) and waits for the session to expire. */
+    @Test
+    void aRestartedNodeWaitsForItsOldSessionInsteadOfFailing() throws Exception {
+        InetSocketAddress dead;
+        try (java.net.ServerSocket gone = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            dead = new InetSocketAddress("127.0.0.1", gone.getLocalPort());
+        }
+        CuratorFramework oldLife = zk.client();
+        Member old = zk.track(new ZkMembership(oldLife, ZkFixture.CLUSTER, ZkFixture.FS, "a", dead, new RecordingListener("a"))).join();
+        ZkMembership again = zk.membership(zk.client(), "a", new RecordingListener("a'"));
+        Thread expiry = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(1500);
+                oldLife.close(); // the old session ends, as its expiry would end it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Member rejoined = again.join(Duration.ofSeconds(20));
+        expiry.join();
+        assertTrue(rejoined.incarnation() > old.incarnation());
     }
 
     @Test
