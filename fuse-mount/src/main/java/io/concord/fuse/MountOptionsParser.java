@@ -3,13 +3,17 @@ package io.concord.fuse;
 import io.concord.errors.ConcordException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
  * The {@code -o} options of mount.concord, as mount(8) and fstab pass them.
  *
- * <p>Concord's own: {@code ro}/{@code rw}, {@code nolock} (single node: the local lock manager),
- * {@code journal=N} (the node slot; 0 by default), {@code direct} (O_DIRECT to the device and no
+ * <p>Concord's own: {@code ro}/{@code rw}, {@code nolock} (single node: the local lock manager;
+ * the default for a filesystem made with {@code mkfs -p nolock}, an override with a warning for
+ * a cluster one), {@code journal=N} (the node slot: 0 for a single node; a cluster mount takes a
+ * free one unless asked), the cluster settings {@code zk=}, {@code node=}, {@code listen=},
+ * {@code key=} and {@code conf=} (see {@link ClusterSettings}), {@code direct} (O_DIRECT to the device and no
  * page cache for file data), {@code metadata_cache_mb=N}, {@code attr_timeout=S},
  * {@code entry_timeout=S} (seconds, fractions allowed; 30 by default), {@code queues=N} (/dev/fuse queues),
  * {@code commit=S} (journal commit interval), {@code foreground}, {@code log=PATH},
@@ -27,8 +31,8 @@ public final class MountOptionsParser {
             "group", "nosuid", "nodev", "suid", "dev", "atime", "noatime", "relatime", "norelatime", "strictatime", "nostrictatime",
             "nodiratime", "diratime", "lazytime", "nolazytime", "sync", "async", "silent", "loud");
 
-    /** The parsed options. */
-    public record Options(boolean readOnly, boolean nolock, int journal, boolean direct, long metadataCacheBytes, Duration attrTimeout,
+    /** The parsed options. {@code journal} is empty unless {@code journal=N} was given. */
+    public record Options(boolean readOnly, boolean nolock, OptionalInt journal, ClusterSettings.Overrides cluster, boolean direct, long metadataCacheBytes, Duration attrTimeout,
             Duration entryTimeout, int queues, Duration commitInterval, boolean foreground, Path log, boolean noExec, boolean allowOther,
             int readaheadKb) {
     }
@@ -39,7 +43,12 @@ public final class MountOptionsParser {
     public static Options parse(String options) {
         boolean ro = false;
         boolean nolock = false;
-        int journal = 0;
+        OptionalInt journal = OptionalInt.empty();
+        String zk = null;
+        String node = null;
+        String listen = null;
+        String keyFile = null;
+        Path conf = null;
         boolean direct = false;
         long cache = 64L << 20;
         // Long by default: the kernel's caches are kept right by invalidation notifications when
@@ -55,18 +64,31 @@ public final class MountOptionsParser {
         boolean allowOther = true;
         int readahead = 1024;
         if (options != null && !options.isBlank()) {
+            String previous = null;
             for (String raw : options.split(",")) {
                 String o = raw.trim();
                 if (o.isEmpty()) {
                     continue;
                 }
+                // mount(8) splits -o at commas, so zk=h1:2181,h2:2181 arrives in pieces: a piece
+                // that is a bare host:port right after zk= (no option looks like one) continues it.
+                if ("zk".equals(previous) && !o.contains("=") && o.contains(":")) {
+                    zk = zk + "," + o;
+                    continue;
+                }
                 String key = o.contains("=") ? o.substring(0, o.indexOf('=')) : o;
+                previous = key;
                 String value = o.contains("=") ? o.substring(o.indexOf('=') + 1) : null;
                 switch (key) {
                     case "ro" -> ro = true;
                     case "rw" -> ro = false;
                     case "nolock" -> nolock = true;
-                    case "journal" -> journal = (int) number(key, value, 0, 65535);
+                    case "journal" -> journal = OptionalInt.of((int) number(key, value, 0, 65535));
+                    case "zk" -> zk = require(key, value).replace('+', ',');
+                    case "node" -> node = require(key, value);
+                    case "listen" -> listen = require(key, value);
+                    case "key" -> keyFile = require(key, value);
+                    case "conf" -> conf = Path.of(require(key, value));
                     case "direct" -> direct = true;
                     case "metadata_cache_mb" -> cache = number(key, value, 1, 1 << 20) << 20;
                     case "attr_timeout" -> attr = seconds(key, value);
@@ -92,7 +114,7 @@ public final class MountOptionsParser {
         if (commit.isZero() || commit.isNegative()) {
             throw new ConcordException("commit= must be positive");
         }
-        return new Options(ro, nolock, journal, direct, cache, attr, entry, queues, commit, foreground, log, noExec, allowOther, readahead);
+        return new Options(ro, nolock, journal, new ClusterSettings.Overrides(zk, node, listen, keyFile, conf), direct, cache, attr, entry, queues, commit, foreground, log, noExec, allowOther, readahead);
     }
 
     private static String require(String key, String value) {

@@ -53,8 +53,13 @@ final class ForkedMount implements AutoCloseable {
      * (its stdout and stderr go to {@code output}) and returns once the mount answers.
      */
     static ForkedMount foreground(Path image, Path dir, String options, Path output) throws IOException, InterruptedException {
-        String o = "nolock,foreground" + (options == null || options.isBlank() ? "" : "," + options);
-        Process p = new ProcessBuilder(command(image.toString(), dir.toString(), "-o", o)).redirectErrorStream(true)
+        return foregroundWith(image, dir, "nolock" + (options == null || options.isBlank() ? "" : "," + options), output);
+    }
+
+    /** As {@link #foreground}, with exactly {@code options} (plus {@code foreground}): a cluster mount leaves out nolock. */
+    static ForkedMount foregroundWith(Path image, Path dir, String options, Path output) throws IOException, InterruptedException {
+        String o = "foreground," + options;
+        Process p = new ProcessBuilder(command(MAIN, image.toString(), dir.toString(), "-o", o)).redirectErrorStream(true)
                 .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         ForkedMount m = new ForkedMount(p, dir, output);
         try {
@@ -68,7 +73,12 @@ final class ForkedMount implements AutoCloseable {
 
     /** Runs {@code mount.concord ARGS} to its end (at most two minutes); its output is kept under {@code work}. */
     static Outcome mountConcord(Path work, String... args) throws IOException, InterruptedException {
-        return run(work, command(args));
+        return run(work, command(MAIN, args));
+    }
+
+    /** Runs {@code concord ARGS} (keygen, info, ...) to its end. */
+    static Outcome concord(Path work, String... args) throws IOException, InterruptedException {
+        return run(work, command(JavaCommand.CONCORD, args));
     }
 
     /** Runs {@code umount ARGS} (util-linux) to its end. */
@@ -78,8 +88,8 @@ final class ForkedMount implements AutoCloseable {
         return run(work, cmd);
     }
 
-    private static List<String> command(String... args) {
-        return JavaCommand.of(MAIN, List.of(args));
+    private static List<String> command(String main, String... args) {
+        return JavaCommand.of(main, List.of(args));
     }
 
     private static Outcome run(Path work, List<String> cmd) throws IOException, InterruptedException {
@@ -155,6 +165,22 @@ final class ForkedMount implements AutoCloseable {
             process.destroyForcibly().waitFor(STOP.toSeconds(), TimeUnit.SECONDS);
         }
         cleanUp(dir);
+    }
+
+    /**
+     * The command failed with {@code exit}, said why on exactly one stderr line naming the command,
+     * and left neither a mount nor a process at any of {@code dirs}.
+     */
+    static void assertRefused(Outcome o, int exit, String because, Path... dirs) throws IOException {
+        org.junit.jupiter.api.Assertions.assertEquals(exit, o.exitCode(), "exit code: " + o);
+        List<String> lines = o.errorLines();
+        org.junit.jupiter.api.Assertions.assertEquals(1, lines.size(), "one line on stderr, not: " + lines);
+        org.junit.jupiter.api.Assertions.assertTrue(lines.getFirst().startsWith("mount.concord: "), "the error names the command: " + lines.getFirst());
+        org.junit.jupiter.api.Assertions.assertTrue(lines.getFirst().contains(because), "the error says '" + because + "': " + lines.getFirst());
+        for (Path dir : dirs) {
+            org.junit.jupiter.api.Assertions.assertEquals(List.of(), KernelMounts.typesAt(dir), "a refused mount left a mount at " + dir);
+            org.junit.jupiter.api.Assertions.assertEquals(List.of(), daemonsServing(dir), "a refused mount left a process for " + dir);
+        }
     }
 
     // ---- the view from outside ----

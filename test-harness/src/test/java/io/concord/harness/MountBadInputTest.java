@@ -69,13 +69,7 @@ class MountBadInputTest {
 
     /** The command failed with {@code exit}, said why on exactly one stderr line, and mounted nothing. */
     private void assertRefused(ForkedMount.Outcome o, int exit, String because) throws IOException {
-        assertEquals(exit, o.exitCode(), "exit code: " + o);
-        List<String> lines = o.errorLines();
-        assertEquals(1, lines.size(), "one line on stderr, not: " + lines);
-        assertTrue(lines.getFirst().startsWith("mount.concord: "), "the error names the command: " + lines.getFirst());
-        assertTrue(lines.getFirst().contains(because), "the error says '" + because + "': " + lines.getFirst());
-        assertEquals(List.of(), KernelMounts.typesAt(dir), "a refused mount left a mount at " + dir);
-        assertEquals(List.of(), ForkedMount.daemonsServing(dir), "a refused mount left a process for " + dir);
+        ForkedMount.assertRefused(o, exit, because, dir);
     }
 
     @ParameterizedTest(name = "mode ''{0}''")
@@ -138,10 +132,12 @@ class MountBadInputTest {
 
     @ParameterizedTest(name = "mode ''{0}''")
     @ValueSource(strings = {"", "foreground"})
-    void withoutNolockTheMountSaysClusterLockingIsNotAvailable(String mode) throws Exception {
-        ForkedMount.Outcome out = ForkedMount.mountConcord(tmp, concordImage().toString(), mountPoint().toString(), "-o", options(mode, "rw"));
-        assertRefused(out, EXIT_FAILURE, "cluster locking");
-        assertTrue(out.errorLines().getFirst().contains("-o nolock"), "the error says how to mount anyway: " + out);
+    void aClusterFilesystemWithoutZooKeeperSaysWhatToSet(String mode) throws Exception {
+        Path emptyConf = Files.writeString(tmp.resolve("concord.conf"), "");
+        ForkedMount.Outcome out = ForkedMount.mountConcord(tmp, concordImage().toString(), mountPoint().toString(), "-o",
+                options(mode, "rw,conf=" + emptyConf));
+        assertRefused(out, EXIT_FAILURE, "a cluster mount needs ZooKeeper: set zk = host:port in " + emptyConf + " or mount with -o zk=host:port");
+        assertTrue(out.errorLines().getFirst().contains("-o nolock"), "the error says how to mount a single node anyway: " + out);
         FsckSupport.assertClean(image);
     }
 
