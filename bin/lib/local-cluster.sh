@@ -3,6 +3,7 @@
 # Everything lives under one directory (--dir, default run/ in the checkout):
 #   zookeeper/        ZooKeeper's data; zookeeper.pid, zookeeper.port, zookeeper.log
 #   cluster.key       the key the nodes' lock managers authenticate each other with
+#   concord.conf      empty, so that /etc/concord/concord.conf does not reach these nodes
 #   concord.img       the shared "disk": a sparse image file (CONCORD_IMAGE, CONCORD_IMAGE_SIZE)
 #   nodeN/            node N's mount; nodeN.pid its daemon, nodeN.log its log
 # Each node is one mount.concord daemon with its own ZooKeeper session, journal slot and DLM port
@@ -85,17 +86,12 @@ lc_wait_gone() { # $1 = pid, $2 = seconds; true once it has exited
 lc_mounted() { grep -qs " $1 fuse.concord " /proc/mounts; }
 lc_answers() { timeout 10 ls "$1" >/dev/null 2>&1; }
 
-lc_node_dirs() { # the node directories that exist under DIR, in order
+lc_node_dirs() { # the node directories that exist under DIR, in order (-r: the last first)
   local d
-  for d in "$lc_dir"/node[0-9]*; do [ -d "$d" ] && echo "$d"; done | sort -V
+  for d in "$lc_dir"/node[0-9]*; do [ -d "$d" ] && echo "$d"; done | sort -V ${1:-}
 }
 
 # ---- up ----
-
-lc_cluster_mounts_supported() {
-  # mount.concord -f parses the options and stops: this build takes cluster mounts if it knows these.
-  "$bin/mount.concord" -f /dev/null "$lc_dir" -o "zk=127.0.0.1:1,node=probe,listen=127.0.0.1:0,key=$lc_key" >/dev/null 2>&1
-}
 
 lc_start_zookeeper() { # sets lc_zk_port
   local pid port_file=$lc_dir/zookeeper.port i
@@ -153,7 +149,7 @@ lc_mount_node() { # $1 = node number
   fi
   mkdir -p "$at" 2>/dev/null || true # a dead daemon's mount stays listed; mount.concord clears it
   "$bin/mount.concord" "$lc_image" "$at" \
-    -o "zk=127.0.0.1:$lc_zk_port,node=$name,listen=127.0.0.1:0,key=$lc_key,log=$lc_dir/$name.log${CONCORD_MOUNT_OPTIONS:+,$CONCORD_MOUNT_OPTIONS}" \
+    -o "zk=127.0.0.1:$lc_zk_port,node=$name,listen=127.0.0.1:0,key=$lc_key,conf=$lc_dir/concord.conf,log=$lc_dir/$name.log${CONCORD_MOUNT_OPTIONS:+,$CONCORD_MOUNT_OPTIONS}" \
     || lc_die "$name did not mount (log: $lc_dir/$name.log); bin/concord down stops the rest"
   lc_answers "$at" || lc_die "$name reported its mount ready but $at does not answer (log: $lc_dir/$name.log)"
   pid=$(lc_daemon_pid "$at")
@@ -165,10 +161,6 @@ lc_up() {
     echo "concord: building (first run)..." >&2
     "$bin/build"
   fi
-  if ! lc_cluster_mounts_supported; then
-    lc_up_single_node
-    return
-  fi
   local i up=0
   for ((i = 1; i <= lc_nodes; i++)); do lc_mounted "$lc_dir/node$i" && lc_answers "$lc_dir/node$i" && up=$((up + 1)); done
   if [ "$up" = "$lc_nodes" ] && [ -n "$(lc_zk_pid)" ]; then
@@ -176,6 +168,8 @@ lc_up() {
     return 0
   fi
   [ -e "$lc_key" ] || "$bin/concord" keygen "$lc_key" >/dev/null
+  # The nodes take every setting from their options; nothing from this machine's /etc/concord.
+  [ -e "$lc_dir/concord.conf" ] || echo "# empty: bin/concord up gives each node its settings as mount options" >"$lc_dir/concord.conf"
   lc_make_image
   lc_start_zookeeper
   for ((i = 1; i <= lc_nodes; i++)); do lc_mount_node "$i"; done
@@ -183,29 +177,12 @@ lc_up() {
   lc_say "see it with: bin/concord status; stop it with: bin/concord down"
 }
 
-lc_up_single_node() {
-  # This build's mount.concord does not take cluster options yet: one node, nolock, as before.
-  local mnt=${CONCORD_MOUNT:-$lc_dir/mnt} log=$lc_dir/concord.log
-  if [ ! -e "$lc_image" ]; then
-    truncate -s "${CONCORD_IMAGE_SIZE:-4G}" "$lc_image"
-    "$bin/mkfs.concord" -q -p nolock -t "$lc_table" -j 3 "$lc_image"
-    echo "concord: made $lc_image (3 journals, sparse ${CONCORD_IMAGE_SIZE:-4G})" >&2
-  fi
-  if lc_mounted "$mnt"; then
-    lc_say "already mounted at $mnt"
-    return 0
-  fi
-  echo "concord: this build's mount.concord has no cluster mounts yet: mounting one node (nolock)" >&2
-  mkdir -p "$mnt" 2>/dev/null || true
-  "$bin/mount.concord" "$lc_image" "$mnt" -o "nolock,log=$log${CONCORD_MOUNT_OPTIONS:+,$CONCORD_MOUNT_OPTIONS}"
-  lc_say "$lc_image is mounted at $mnt (log: $log); stop it with: bin/concord down"
-}
-
 # ---- status ----
 
 lc_status() {
   local zk node pid state any=0
   zk=$(lc_zk_pid)
+  # DIR/mnt: where bin/concord up mounted its one nolock node before the cluster.
   for node in $(lc_node_dirs) ${CONCORD_MOUNT:-$lc_dir/mnt}; do
     [ -d "$node" ] || continue
     pid=$(lc_daemon_pid "$node")
@@ -262,11 +239,12 @@ lc_unmount() { # $1 = mount dir; prints what happened; false if it is still moun
     return 1
   fi
   if ! lc_wait_gone "$pid" 30; then
+    # Its SIGTERM path waits up to 10 s itself for the session to end before writing back.
     kill "$pid" 2>/dev/null || true
-    if lc_wait_gone "$pid" 10; then
-      echo "$name: unmounted, but its daemon (pid $pid) needed SIGTERM 30 s later (see $lc_dir/$name.log)"
+    if lc_wait_gone "$pid" 30; then
+      echo "$name: unmounted, but its daemon (pid $pid) did not exit until SIGTERM 30 s later (see $lc_dir/$name.log)"
     else
-      echo "$name: unmounted, but its daemon (pid $pid) is still running 40 s later (see $lc_dir/$name.log)" >&2
+      echo "$name: unmounted, but its daemon (pid $pid) is still running 60 s later (see $lc_dir/$name.log)" >&2
       return 1
     fi
   else
@@ -277,7 +255,9 @@ lc_unmount() { # $1 = mount dir; prints what happened; false if it is still moun
 
 lc_down() {
   local node failed=0 zk did=0
-  for node in $(lc_node_dirs) ${CONCORD_MOUNT:-$lc_dir/mnt}; do
+  # The last node first: node1 is the oldest member, the coordinator, which then sees the others
+  # leave one by one instead of being replaced first.
+  for node in $(lc_node_dirs -r) ${CONCORD_MOUNT:-$lc_dir/mnt}; do
     [ -d "$node" ] || continue
     if lc_mounted "$node" || [ -n "$(lc_daemon_pid "$node")" ]; then
       did=1
