@@ -105,10 +105,27 @@ public final class ClusterNode {
         paused = false;
     }
 
-    /** SIGSTOP: the daemon stops answering anything, its ZooKeeper session included, until resumed. */
+    /**
+     * SIGSTOP: the daemon stops answering anything, its ZooKeeper session included, until resumed.
+     * Returns once the kernel reports it stopped (kill(1) returns before the signal is taken).
+     */
     synchronized void pause() throws IOException, InterruptedException {
-        signal(running(), "STOP");
+        Process p = running();
+        signal(p, "STOP");
         paused = true;
+        if (!BoundedWait.until(Duration.ofSeconds(10), () -> processState(p.pid()) == 'T')) {
+            throw new IllegalStateException(name + " (pid " + p.pid() + ") is not stopped 10 s after SIGSTOP: state " + processState(p.pid()));
+        }
+    }
+
+    /** The state letter of /proc/PID/stat for the running daemon: R, S, D, T (stopped), ... */
+    public synchronized char processState() throws IOException {
+        return processState(running().pid());
+    }
+
+    private static char processState(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return stat.charAt(stat.lastIndexOf(')') + 2);
     }
 
     /** SIGCONT. */

@@ -36,6 +36,8 @@ public final class MiniCluster implements AutoCloseable {
     private final Path dir;
     private final Path image;
     private final Path key;
+    /** Empty: every setting comes from the options, nothing from this machine's /etc/concord. */
+    private final Path conf;
     private final Builder settings;
     private final ZooKeeperProcess zookeeper;
     private final List<ClusterNode> nodes = new ArrayList<>();
@@ -47,6 +49,7 @@ public final class MiniCluster implements AutoCloseable {
         this.zookeeper = zookeeper;
         this.image = image;
         this.key = key;
+        this.conf = dir.resolve("concord.conf");
         for (int i = 1; i <= settings.nodes; i++) {
             nodes.add(new ClusterNode("node" + i, dir.resolve("node" + i), dir.resolve("node" + i + ".log")));
         }
@@ -124,6 +127,7 @@ public final class MiniCluster implements AutoCloseable {
                     nolock ? LockProtocol.NOLOCK : LockProtocol.DLM), System.nanoTime());
             Path key = dir.resolve("cluster.key");
             ClusterKey.generate(key, new SecureRandom());
+            Files.writeString(dir.resolve("concord.conf"), "# empty: the nodes get every setting from their mount options\n");
             MiniCluster cluster = new MiniCluster(this, ZooKeeperProcess.start(dir), image, key);
             try {
                 for (int i = 1; i <= nodes; i++) {
@@ -139,16 +143,6 @@ public final class MiniCluster implements AutoCloseable {
             }
             return cluster;
         }
-    }
-
-    /**
-     * Whether this build's mount.concord takes cluster mounts: {@code -f} parses the options and
-     * stops, so it succeeds only if {@code zk=}, {@code node=}, {@code listen=} and {@code key=}
-     * are known options.
-     */
-    public static boolean clusterMountsAvailable() throws IOException, InterruptedException {
-        return BoundedCommand.run(JavaCommand.of(JavaCommand.MOUNT, List.of("-f", "/dev/null", "/tmp", "-o",
-                "zk=127.0.0.1:1,node=probe,listen=127.0.0.1:0,key=/dev/null")), Duration.ofSeconds(60)).exitCode() == 0;
     }
 
     /** Node {@code i}, from 1. */
@@ -183,7 +177,7 @@ public final class MiniCluster implements AutoCloseable {
     public void start(int i) throws IOException, InterruptedException {
         ClusterNode n = node(i);
         String cluster = settings.nolock ? "nolock,journal=0"
-                : "zk=" + zookeeper.connectString() + ",node=" + n.name() + ",listen=127.0.0.1:0,key=" + key;
+                : "zk=" + zookeeper.connectString() + ",node=" + n.name() + ",listen=127.0.0.1:0,key=" + key + ",conf=" + conf;
         n.start(image, "foreground," + cluster + (settings.mountOptions.isBlank() ? "" : "," + settings.mountOptions));
     }
 

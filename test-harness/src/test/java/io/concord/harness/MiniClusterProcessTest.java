@@ -32,7 +32,7 @@ class MiniClusterProcessTest {
             writeSynced(file, "written before the kill");
 
             c.pause(1);
-            assertEquals('T', processState(c.node(1).pid()), "SIGSTOP did not stop the daemon");
+            assertEquals('T', c.node(1).processState(), "SIGSTOP did not stop the daemon");
             assertTrue(c.node(1).isPaused());
             c.resume(1);
             assertFalse(c.node(1).isPaused());
@@ -90,11 +90,5 @@ class MiniClusterProcessTest {
             ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
             ch.force(true);
         }
-    }
-
-    /** The state letter of /proc/PID/stat: R, S, D, T (stopped), Z, ... */
-    static char processState(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        return stat.charAt(stat.lastIndexOf(')') + 2);
     }
 }
