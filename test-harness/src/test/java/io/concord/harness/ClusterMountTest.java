@@ -32,51 +32,20 @@ class ClusterMountTest {
 
     private ClusterFixture cluster;
     private Path image;
-    private final List<Path> dirs = new ArrayList<>();
+    private AdminMounts mounts;
 
     @BeforeEach
     void startCluster() throws Exception {
+        mounts = new AdminMounts(tmp);
         cluster = new ClusterFixture(tmp);
         image = Images.formatted(tmp.resolve("shared.img"), 256L << 20, MkfsOptions.of("ctest:shared", 2), 5);
     }
 
     @AfterEach
     void leaveNothingBehind() throws Exception {
-        List<String> left = new ArrayList<>();
-        for (Path d : dirs) {
-            if (!KernelMounts.typesAt(d).isEmpty() || !ForkedMount.daemonsServing(d).isEmpty()) {
-                left.add(d.toString());
-            }
-            ForkedMount.cleanUp(d);
-        }
+        List<String> left = mounts.cleanUp();
         cluster.close();
         assertEquals(List.of(), left, "mounts or daemons left behind");
-    }
-
-    private Path dir(String name) throws Exception {
-        Path d = Files.createDirectories(tmp.resolve(name));
-        dirs.add(d);
-        return d;
-    }
-
-    private ForkedMount.Outcome mount(Path dir, String options) throws Exception {
-        return ForkedMount.mountConcord(tmp, image.toString(), dir.toString(), "-o",
-                options + ",log=" + tmp.resolve(dir.getFileName() + ".log"));
-    }
-
-    private void assertMounts(Path dir, String options) throws Exception {
-        ForkedMount.Outcome o = mount(dir, options);
-        assertEquals(0, o.exitCode(), "mount " + dir + ": " + o);
-    }
-
-    private void umount(Path dir) throws Exception {
-        ForkedMount.Outcome u = ForkedMount.umount(tmp, dir.toString());
-        assertEquals(0, u.exitCode(), "umount " + dir + ": " + u);
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!ForkedMount.daemonsServing(dir).isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertEquals(List.of(), ForkedMount.daemonsServing(dir), "the daemon of " + dir + " did not exit after umount");
     }
 
     @Test
@@ -91,10 +60,10 @@ class ClusterMountTest {
     }
 
     private void twoNodesWriteOnOneAndLookUpOnTheOther(boolean readContent) throws Exception {
-        Path one = dir("node1");
-        Path two = dir("node2");
-        assertMounts(one, cluster.options("n1"));
-        assertMounts(two, cluster.options("n2"));
+        Path one = mounts.dir("node1");
+        Path two = mounts.dir("node2");
+        mounts.assertMounts(image, one, cluster.options("n1"));
+        mounts.assertMounts(image, two, cluster.options("n2"));
         List<HeartbeatBlock> beats = ClusterFixture.heartbeats(image);
         assertEquals(List.of("n1", "n2"), beats.stream().map(HeartbeatBlock::node).toList(), "each node claimed a slot of its own");
         assertTrue(beats.stream().allMatch(b -> b.state() == HeartbeatBlock.State.ACTIVE), "both heartbeat: " + beats);
@@ -113,8 +82,8 @@ class ClusterMountTest {
         }
         assertTrue(KernelMounts.answers(one) && KernelMounts.answers(two), "both nodes still serve");
 
-        umount(one);
-        umount(two);
+        mounts.umount(one);
+        mounts.umount(two);
         assertTrue(ClusterFixture.heartbeats(image).stream().allMatch(b -> b.state() == HeartbeatBlock.State.CLEAN),
                 "clean unmounts leave every heartbeat block CLEAN");
         FsckSupport.assertClean(image);
@@ -129,10 +98,10 @@ class ClusterMountTest {
                 listen = 127.0.0.1:0
                 key = %s
                 """.formatted(cluster.zookeeper.connectString(), cluster.key));
-        Path d = dir("fstab");
-        assertMounts(d, "_netdev,conf=" + conf);
+        Path d = mounts.dir("fstab");
+        mounts.assertMounts(image, d, "_netdev,conf=" + conf);
         assertEquals("from-file", ClusterFixture.heartbeats(image).getFirst().node());
-        umount(d);
+        mounts.umount(d);
         FsckSupport.assertClean(image);
     }
 
@@ -142,64 +111,64 @@ class ClusterMountTest {
         try (var s = new java.net.ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        Path d = dir("nozk");
-        ForkedMount.Outcome o = mount(d, cluster.options("n1").replace(cluster.zookeeper.connectString(), "127.0.0.1:" + closedPort));
+        Path d = mounts.dir("nozk");
+        ForkedMount.Outcome o = mounts.mount(image, d, cluster.options("n1").replace(cluster.zookeeper.connectString(), "127.0.0.1:" + closedPort));
         ForkedMount.assertRefused(o, EXIT_FAILURE, "cannot reach ZooKeeper at 127.0.0.1:" + closedPort, d);
     }
 
     @Test
     void aMissingOrMalformedKeyIsOneLine() throws Exception {
-        Path d = dir("nokey");
+        Path d = mounts.dir("nokey");
         Path missing = tmp.resolve("no-such.key");
-        ForkedMount.assertRefused(mount(d, cluster.options("n1").replace(cluster.key.toString(), missing.toString())), EXIT_FAILURE,
+        ForkedMount.assertRefused(mounts.mount(image, d, cluster.options("n1").replace(cluster.key.toString(), missing.toString())), EXIT_FAILURE,
                 "cluster key file " + missing + " does not exist", d);
         Path shortKey = Files.write(tmp.resolve("short.key"), new byte[10]);
-        ForkedMount.assertRefused(mount(d, cluster.options("n1").replace(cluster.key.toString(), shortKey.toString())), EXIT_FAILURE,
+        ForkedMount.assertRefused(mounts.mount(image, d, cluster.options("n1").replace(cluster.key.toString(), shortKey.toString())), EXIT_FAILURE,
                 "holds 10 bytes", d);
-        assertMounts(d, cluster.options("n1"));
-        umount(d);
+        mounts.assertMounts(image, d, cluster.options("n1"));
+        mounts.umount(d);
     }
 
     @Test
     void aNodeNameHeldByALiveMemberIsRefusedAtOnce() throws Exception {
-        Path one = dir("first");
-        Path twin = dir("twin");
-        assertMounts(one, cluster.options("n1"));
+        Path one = mounts.dir("first");
+        Path twin = mounts.dir("twin");
+        mounts.assertMounts(image, one, cluster.options("n1"));
         long start = System.nanoTime();
-        ForkedMount.Outcome o = mount(twin, cluster.options("n1"));
+        ForkedMount.Outcome o = mounts.mount(image, twin, cluster.options("n1"));
         long tookMs = (System.nanoTime() - start) / 1_000_000;
         ForkedMount.assertRefused(o, EXIT_FAILURE, "node n1 is already a live member", twin);
         assertTrue(o.errorLines().getFirst().contains("another process holds this node name"), o.toString());
         assertTrue(tookMs < 20_000, "refused after " + tookMs + " ms: it waited out the stale wait");
         assertTrue(KernelMounts.answers(one), "the first node still serves");
-        umount(one);
+        mounts.umount(one);
     }
 
     @Test
     void noFreeJournalSlotIsOneLine() throws Exception {
-        Path one = dir("a");
-        Path two = dir("b");
-        Path three = dir("c");
-        assertMounts(one, cluster.options("n1"));
-        assertMounts(two, cluster.options("n2"));
-        ForkedMount.assertRefused(mount(three, cluster.options("n3")), EXIT_FAILURE, "no free journal slot among 2", three);
-        ForkedMount.assertRefused(mount(three, cluster.options("n3") + ",journal=1"), EXIT_FAILURE, "journal slot 1", three);
-        ForkedMount.assertRefused(mount(three, cluster.options("n3") + ",journal=7"), EXIT_FAILURE, "journal 7 does not exist", three);
-        umount(two);
-        assertMounts(three, cluster.options("n3") + ",journal=1");
-        umount(three);
-        umount(one);
+        Path one = mounts.dir("a");
+        Path two = mounts.dir("b");
+        Path three = mounts.dir("c");
+        mounts.assertMounts(image, one, cluster.options("n1"));
+        mounts.assertMounts(image, two, cluster.options("n2"));
+        ForkedMount.assertRefused(mounts.mount(image, three, cluster.options("n3")), EXIT_FAILURE, "no free journal slot among 2", three);
+        ForkedMount.assertRefused(mounts.mount(image, three, cluster.options("n3") + ",journal=1"), EXIT_FAILURE, "journal slot 1", three);
+        ForkedMount.assertRefused(mounts.mount(image, three, cluster.options("n3") + ",journal=7"), EXIT_FAILURE, "journal 7 does not exist", three);
+        mounts.umount(two);
+        mounts.assertMounts(image, three, cluster.options("n3") + ",journal=1");
+        mounts.umount(three);
+        mounts.umount(one);
         FsckSupport.assertClean(image);
     }
 
     @Test
     void badClusterSettingsAreOneLine() throws Exception {
-        Path d = dir("bad");
-        ForkedMount.assertRefused(mount(d, cluster.options("n1").replace("listen=127.0.0.1:0", "listen=nowhere")), EXIT_FAILURE,
+        Path d = mounts.dir("bad");
+        ForkedMount.assertRefused(mounts.mount(image, d, cluster.options("n1").replace("listen=127.0.0.1:0", "listen=nowhere")), EXIT_FAILURE,
                 "listen address must be host:port", d);
-        ForkedMount.assertRefused(mount(d, cluster.options("bad/name")), EXIT_FAILURE, "node name 'bad/name' must be", d);
+        ForkedMount.assertRefused(mounts.mount(image, d, cluster.options("bad/name")), EXIT_FAILURE, "node name 'bad/name' must be", d);
         Path typo = Files.writeString(tmp.resolve("typo.conf"), "zk = 127.0.0.1:1\nzookeeper = x\n");
-        ForkedMount.assertRefused(mount(d, "conf=" + typo), EXIT_FAILURE, typo + " line 2: unknown setting 'zookeeper'", d);
-        ForkedMount.assertRefused(mount(d, "conf=" + tmp.resolve("absent.conf")), EXIT_FAILURE, "absent.conf does not exist", d);
+        ForkedMount.assertRefused(mounts.mount(image, d, "conf=" + typo), EXIT_FAILURE, typo + " line 2: unknown setting 'zookeeper'", d);
+        ForkedMount.assertRefused(mounts.mount(image, d, "conf=" + tmp.resolve("absent.conf")), EXIT_FAILURE, "absent.conf does not exist", d);
     }
 }
