@@ -9,11 +9,14 @@ import java.util.Set;
 /**
  * Short-option parsing as the classic tools do it: {@code -j 2}, {@code -j2}, flags bundled
  * ({@code -nf}), {@code --} ends options. Unknown options are an error naming the option.
+ * The operator subcommands that take settings rather than flags use long options instead
+ * ({@link #parseLong}): {@code --port 2181} or {@code --port=2181}.
  */
 final class Args {
     final Map<Character, String> values = new HashMap<>();
     final Set<Character> flags = new java.util.HashSet<>();
     final List<String> operands = new ArrayList<>();
+    final Map<String, String> named = new HashMap<>();
 
     static final class UsageException extends RuntimeException {
         UsageException(String message) {
@@ -49,6 +52,38 @@ final class Args {
             }
         }
         return a;
+    }
+
+    /** Long options that each take a value ({@code --name VALUE} or {@code --name=VALUE}), and operands. */
+    static Args parseLong(String[] argv, Set<String> names) {
+        Args a = new Args();
+        for (int i = 0; i < argv.length; i++) {
+            String arg = argv[i];
+            if (!arg.startsWith("--")) {
+                a.operands.add(arg);
+                continue;
+            }
+            int eq = arg.indexOf('=');
+            String name = arg.substring(2, eq < 0 ? arg.length() : eq);
+            if (!names.contains(name)) {
+                throw new UsageException("unknown option --" + name);
+            }
+            String v = eq >= 0 ? arg.substring(eq + 1) : (++i < argv.length ? argv[i] : null);
+            if (v == null || v.isEmpty()) {
+                throw new UsageException("option --" + name + " needs a value");
+            }
+            a.named.put(name, v);
+        }
+        return a;
+    }
+
+    /** The value of long option {@code --name}, which must have been given. */
+    String required(String name) {
+        String v = named.get(name);
+        if (v == null) {
+            throw new UsageException("--" + name + " is required");
+        }
+        return v;
     }
 
     int intValue(char option, int fallback) {

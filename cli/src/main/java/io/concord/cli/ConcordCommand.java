@@ -22,13 +22,19 @@ import java.nio.file.Path;
  * <li>{@code concord shell [-j JOURNAL] [-r] DEVICE} — mount the filesystem in this process
  *     (single node, nolock) and run commands on it, one a line, from standard input: the way to
  *     use Concord before the FUSE mount exists, and a debugfs-like tool after.</li>
+ * <li>{@code concord zookeeper --port P --dir DIR [--port-file FILE]} — one ZooKeeper server in
+ *     the foreground until SIGTERM, for a cluster on one machine ({@link ZooKeeperCommand}).</li>
+ * <li>{@code concord status --zk HOST:PORT --table CLUSTER:FS} — a lock space's members, their
+ *     journal slots and its epoch, as ZooKeeper has them ({@link StatusCommand}).</li>
  * </ul>
  */
 public final class ConcordCommand {
-    static final String USAGE = """
-            usage: concord info DEVICE
-                   concord keygen FILE
-                   concord shell [-j JOURNAL] [-r] DEVICE""";
+    static final String USAGE = String.join("\n",
+            "usage: concord info DEVICE",
+            "       concord keygen FILE",
+            "       concord shell [-j JOURNAL] [-r] DEVICE",
+            "       " + StatusCommand.USAGE,
+            "       " + ZooKeeperCommand.USAGE);
 
     private ConcordCommand() {
     }
@@ -48,6 +54,8 @@ public final class ConcordCommand {
                 case "info" -> info(rest, out);
                 case "shell" -> shell(rest, out, err);
                 case "keygen" -> keygen(rest, out);
+                case "status" -> StatusCommand.run(rest, out);
+                case "zookeeper" -> ZooKeeperCommand.run(rest, out);
                 default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
             };
         } catch (Args.UsageException e) {

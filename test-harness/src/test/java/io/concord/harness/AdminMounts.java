@@ -59,7 +59,7 @@ final class AdminMounts {
     List<String> cleanUp() throws Exception {
         List<String> left = new ArrayList<>();
         for (Path d : dirs) {
-            if (!ForkedMount.mountTypesAt(d).isEmpty() || !ForkedMount.daemonsServing(d).isEmpty()) {
+            if (!KernelMounts.typesAt(d).isEmpty() || !ForkedMount.daemonsServing(d).isEmpty()) {
                 left.add(d.toString());
             }
             ForkedMount.cleanUp(d);

@@ -80,7 +80,7 @@ class ClusterMountTest {
         if (readContent) {
             assertEquals("written on node 1\n", Files.readString(seen));
         }
-        assertTrue(ForkedMount.answers(one) && ForkedMount.answers(two), "both nodes still serve");
+        assertTrue(KernelMounts.answers(one) && KernelMounts.answers(two), "both nodes still serve");
 
         mounts.umount(one);
         mounts.umount(two);
@@ -155,7 +155,7 @@ class ClusterMountTest {
         ForkedMount.assertRefused(o, EXIT_FAILURE, "node n1 is already a live member", twin);
         assertTrue(o.errorLines().getFirst().contains("another process holds this node name"), o.toString());
         assertTrue(tookMs < 20_000, "refused after " + tookMs + " ms: it waited out the stale wait");
-        assertTrue(ForkedMount.answers(one), "the first node still serves");
+        assertTrue(KernelMounts.answers(one), "the first node still serves");
         mounts.umount(one);
     }
 

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeoutException;
  * behind, whatever state the test stopped in.
  */
 final class ForkedMount implements AutoCloseable {
-    static final String MAIN = "io.concord.cli.MountCommand";
+    static final String MAIN = JavaCommand.MOUNT;
     private static final Duration READY = Duration.ofSeconds(60);
     private static final Duration STOP = Duration.ofSeconds(20);
 
@@ -78,7 +78,7 @@ final class ForkedMount implements AutoCloseable {
 
     /** Runs {@code concord ARGS} (keygen, info, ...) to its end. */
     static Outcome concord(Path work, String... args) throws IOException, InterruptedException {
-        return run(work, command("io.concord.cli.ConcordCommand", args));
+        return run(work, command(JavaCommand.CONCORD, args));
     }
 
     /** Runs {@code umount ARGS} (util-linux) to its end. */
@@ -89,17 +89,7 @@ final class ForkedMount implements AutoCloseable {
     }
 
     private static List<String> command(String main, String... args) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("no path to this JVM's java")));
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("-XX:+UseSerialGC");
-        cmd.add("-Xmx320m");
-        cmd.add("-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%6$s%n");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(main);
-        cmd.addAll(List.of(args));
-        return cmd;
+        return JavaCommand.of(main, List.of(args));
     }
 
     private static Outcome run(Path work, List<String> cmd) throws IOException, InterruptedException {
@@ -130,7 +120,7 @@ final class ForkedMount implements AutoCloseable {
             // own, and in between the bare directory answers. Checked the other way round, a
             // stale mount listed just before that detach and the bare directory answering just
             // after it passed for a mount that did not exist yet (seed 1061 of MountCrashTest).
-            if (answers(dir) && mountTypesAt(dir).contains("fuse.concord")) {
+            if (KernelMounts.answers(dir) && KernelMounts.concordAt(dir)) {
                 return;
             }
             Thread.sleep(20);
@@ -188,38 +178,12 @@ final class ForkedMount implements AutoCloseable {
         org.junit.jupiter.api.Assertions.assertTrue(lines.getFirst().startsWith("mount.concord: "), "the error names the command: " + lines.getFirst());
         org.junit.jupiter.api.Assertions.assertTrue(lines.getFirst().contains(because), "the error says '" + because + "': " + lines.getFirst());
         for (Path dir : dirs) {
-            org.junit.jupiter.api.Assertions.assertEquals(List.of(), mountTypesAt(dir), "a refused mount left a mount at " + dir);
+            org.junit.jupiter.api.Assertions.assertEquals(List.of(), KernelMounts.typesAt(dir), "a refused mount left a mount at " + dir);
             org.junit.jupiter.api.Assertions.assertEquals(List.of(), daemonsServing(dir), "a refused mount left a process for " + dir);
         }
     }
 
     // ---- the view from outside ----
-
-    /** The types of the filesystems mounted exactly at {@code dir}, bottom first (empty when none). */
-    static List<String> mountTypesAt(Path dir) throws IOException {
-        String at = dir.toAbsolutePath().normalize().toString();
-        List<String> types = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            // id parent major:minor root mountpoint options [optional fields] - fstype source superoptions
-            String[] f = line.split(" ");
-            int dash = line.indexOf(" - ");
-            if (f.length > 5 && unescape(f[4]).equals(at) && dash >= 0) {
-                types.add(line.substring(dash + 3).split(" ")[0]);
-            }
-        }
-        return types;
-    }
-
-    /** True when a stat of {@code dir} succeeds (a mount whose daemon is gone answers ENOTCONN). */
-    static boolean answers(Path dir) {
-        // Open the directory: that always reaches the daemon, where a stat may be answered from
-        // the kernel's cached attributes even after the daemon died.
-        try (var listing = Files.newDirectoryStream(dir)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     /** The live processes running mount.concord (the command or its daemon) for {@code dir}. */
     static List<ProcessHandle> daemonsServing(Path dir) {
@@ -245,16 +209,6 @@ final class ForkedMount implements AutoCloseable {
                 // Reported by the test's own assertions, if it makes any.
             }
         }
-        for (int i = 0; i < 8 && !mountTypesAt(dir).isEmpty(); i++) {
-            Process p = new ProcessBuilder("umount", "-l", dir.toAbsolutePath().normalize().toString()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        }
-    }
-
-    private static String unescape(String s) {
-        return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+        KernelMounts.detachLazily(dir);
     }
 }

@@ -60,7 +60,7 @@ class MountBadInputTest {
         if (dir == null) {
             return;
         }
-        List<String> mounts = ForkedMount.mountTypesAt(dir);
+        List<String> mounts = KernelMounts.typesAt(dir);
         List<ProcessHandle> daemons = ForkedMount.daemonsServing(dir);
         ForkedMount.cleanUp(dir);
         assertEquals(List.of(), mounts, "mounts left at " + dir);
@@ -105,7 +105,7 @@ class MountBadInputTest {
             assertEquals(EXIT_FAILURE, o.exitCode(), "exit code: " + o);
             assertEquals(1, o.errorLines().size(), "one line on stderr, not: " + o.errorLines());
             assertTrue(o.errorLines().getFirst().contains("in use"), "the error says the mount point is in use: " + o);
-            assertEquals(List.of("fuse.concord"), ForkedMount.mountTypesAt(dir), "only the first mount may be at " + dir);
+            assertEquals(List.of("fuse.concord"), KernelMounts.typesAt(dir), "only the first mount may be at " + dir);
             assertEquals(List.of(), ForkedMount.daemonsServing(dir), "a refused mount left a process for " + dir);
             assertEquals("still here\n", Files.readString(first.dir().resolve("first")));
         }
@@ -160,7 +160,7 @@ class MountBadInputTest {
             }
             crashed.kill();
         }
-        assertEquals(List.of(), ForkedMount.mountTypesAt(dir), "the killed daemon's stale mount was not cleared");
+        assertEquals(List.of(), KernelMounts.typesAt(dir), "the killed daemon's stale mount was not cleared");
         ForkedMount.Outcome o = ForkedMount.mountConcord(tmp, image.toString(), dir.toString(), "-o", options("", "nolock,ro"));
         assertRefused(o, EXIT_FAILURE, "mount read-write once to replay them");
     }

@@ -118,12 +118,12 @@ class MountCrashTest {
             assertTrue(stoppedAt >= killAtOp, "the workload stopped at op " + stoppedAt + ", before the kill at op " + killAtOp);
 
             // The kernel keeps the dead daemon's mount: listed, but every access fails (ENOTCONN).
-            assertEquals(List.of("fuse.concord"), ForkedMount.mountTypesAt(dir), "the dead daemon's mount in /proc/self/mountinfo");
-            assertFalse(ForkedMount.answers(dir), "a mount whose daemon was killed still answered");
+            assertEquals(List.of("fuse.concord"), KernelMounts.typesAt(dir), "the dead daemon's mount in /proc/self/mountinfo");
+            assertFalse(KernelMounts.answers(dir), "a mount whose daemon was killed still answered");
 
             // mount.concord on the same directory again: it must detach the stale mount itself.
             try (ForkedMount again = ForkedMount.foreground(image, dir, "", work.resolve("remount.log"))) {
-                assertEquals(List.of("fuse.concord"), ForkedMount.mountTypesAt(dir),
+                assertEquals(List.of("fuse.concord"), KernelMounts.typesAt(dir),
                         "the remount must clear the stale mount, not stack on it");
                 assertTrue(again.log().contains("cleared a stale FUSE mount at " + dir), "the remount's log: " + again.log());
                 checked = w.verify(dir);
@@ -132,7 +132,7 @@ class MountCrashTest {
                 assertEquals(0, umount.exitCode(), "umount after the remount: " + umount);
                 assertTrue(again.process().waitFor(20, TimeUnit.SECONDS), "the remount's daemon still runs 20 s after umount");
             }
-            assertEquals(List.of(), ForkedMount.mountTypesAt(dir), "mounts left at " + dir);
+            assertEquals(List.of(), KernelMounts.typesAt(dir), "mounts left at " + dir);
         }
         assertEquals(List.of(), ForkedMount.daemonsServing(dir), "daemons left for " + dir);
         FsckSupport.assertClean(image);
@@ -154,13 +154,13 @@ class MountCrashTest {
                 ch.force(true);
             }
             daemon.kill();
-            assertEquals(List.of("fuse.concord"), ForkedMount.mountTypesAt(dir), "the dead daemon's mount");
-            assertFalse(ForkedMount.answers(dir), "a mount whose daemon was killed still answered");
+            assertEquals(List.of("fuse.concord"), KernelMounts.typesAt(dir), "the dead daemon's mount");
+            assertFalse(KernelMounts.answers(dir), "a mount whose daemon was killed still answered");
             try (MountedFs again = MountedFs.mount(image, dir, "")) {
-                assertEquals(List.of("fuse.concord"), ForkedMount.mountTypesAt(dir), "the remount must replace the stale mount");
+                assertEquals(List.of("fuse.concord"), KernelMounts.typesAt(dir), "the remount must replace the stale mount");
                 assertEquals("fsync'd before kill -9\n", Files.readString(again.dir().resolve("synced")));
             }
-            assertEquals(List.of(), ForkedMount.mountTypesAt(dir), "mounts left at " + dir);
+            assertEquals(List.of(), KernelMounts.typesAt(dir), "mounts left at " + dir);
         }
     }
 
@@ -191,7 +191,7 @@ class MountCrashTest {
             int exit = daemon.terminate(Duration.ofSeconds(30));
             // The JVM exits 143 (128 + SIGTERM) when a signal ends it; 0 if serving ended first.
             assertTrue(exit == 143 || exit == 0, "exit code after SIGTERM: " + exit + "; log: " + daemon.log());
-            assertEquals(List.of(), ForkedMount.mountTypesAt(dir), "SIGTERM must unmount; log: " + daemon.log());
+            assertEquals(List.of(), KernelMounts.typesAt(dir), "SIGTERM must unmount; log: " + daemon.log());
         }
         FsckReport r = FsckSupport.check(image);
         assertEquals(List.of(), r.problems(Problem.JOURNAL_DIRTY), "SIGTERM must write the journal back");
@@ -220,7 +220,7 @@ class MountCrashTest {
             List<ProcessHandle> daemons = ForkedMount.daemonsServing(dir);
             assertEquals(1, daemons.size(), "one daemon must serve " + dir + " after mount.concord returns: " + daemons);
             ProcessHandle daemon = daemons.getFirst();
-            assertEquals(List.of("fuse.concord"), ForkedMount.mountTypesAt(dir));
+            assertEquals(List.of("fuse.concord"), KernelMounts.typesAt(dir));
 
             Files.createDirectory(dir.resolve("kept"));
             Files.write(dir.resolve("kept/data"), data);
@@ -237,7 +237,7 @@ class MountCrashTest {
             } catch (java.util.concurrent.TimeoutException e) {
                 fail("the daemon (pid " + daemon.pid() + ") still runs 20 s after umount " + dir);
             }
-            assertEquals(List.of(), ForkedMount.mountTypesAt(dir));
+            assertEquals(List.of(), KernelMounts.typesAt(dir));
             assertTrue(Files.readString(firstLog).contains("journal written back"), "daemon log: " + Files.readString(firstLog));
 
             FsckReport r = FsckSupport.check(image);
