@@ -140,7 +140,7 @@ class ClusterMountTest {
         // The first node refuses its connections; from its side it is simply never admitted.
         ForkedMount.assertRefused(o, EXIT_FAILURE, "not admitted within", other);
         assertTrue(o.errorLines().getFirst().contains("the same cluster key"), o.toString());
-        assertTrue(ForkedMount.answers(one), "the first node still serves");
+        assertTrue(KernelMounts.answers(one), "the first node still serves");
         mounts.umount(one);
     }
 
