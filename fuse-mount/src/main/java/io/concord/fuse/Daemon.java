@@ -9,12 +9,12 @@ import io.concord.errors.DeviceException;
 import io.concord.errors.FormatException;
 import io.concord.format.LockProtocol;
 import io.concord.format.Superblock;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import io.concord.fs.ConcordFs;
 import io.concord.fs.MountOptions;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
 
 /**
  * One mount's daemon: opens the device, mounts the filesystem as its node slot, serves it through
@@ -122,12 +122,13 @@ public final class Daemon {
         }
     }
 
+    /** Closes each in turn; one that fails is logged and does not keep the others open. */
     private static void closeAll(Iterable<AutoCloseable> things) {
         for (AutoCloseable c : things) {
             try {
                 c.close();
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "closing after a failed mount: " + e.getMessage());
+                LOG.log(System.Logger.Level.WARNING, "closing " + c + ": " + e.getMessage());
             }
         }
     }
